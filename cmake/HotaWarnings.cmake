@@ -1,0 +1,24 @@
+# Warnings for the project's own code (third-party sources get none of these).
+set(HOTA_WARNINGS -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+    -Wpointer-arith -Wformat=2 -Wvla -Wno-unused-parameter)
+if(HOTA_WERROR)
+  list(APPEND HOTA_WARNINGS -Werror)
+endif()
+
+# hota_layer(NAME DIR DEPS...) builds every .c in DIR as static library hota_NAME.
+function(hota_layer name dir)
+  file(GLOB _src CONFIGURE_DEPENDS "${dir}/*.c")
+  if(NOT _src)
+    return()
+  endif()
+  add_library(hota_${name} STATIC ${_src})
+  target_include_directories(hota_${name} PUBLIC
+    $<BUILD_INTERFACE:${CMAKE_SOURCE_DIR}/include>
+    PRIVATE ${CMAKE_SOURCE_DIR}/src)
+  target_compile_options(hota_${name} PRIVATE ${HOTA_WARNINGS})
+  target_compile_definitions(hota_${name} PRIVATE _POSIX_C_SOURCE=200809L _DEFAULT_SOURCE)
+  if(ARGN)
+    target_link_libraries(hota_${name} PUBLIC ${ARGN})
+  endif()
+  set_property(GLOBAL APPEND PROPERTY HOTA_LAYERS hota_${name})
+endfunction()
