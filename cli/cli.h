@@ -30,6 +30,9 @@ typedef int (*cli_cmd_fn)(int argc, char **argv);
 #define CLI_CMD(name, fn, help) int fn(int argc, char **argv);
 #include "commands.def"
 #undef CLI_CMD
+#define IMAGE_CMD(name, fn, help) int fn(int argc, char **argv);
+#include "image_cmds.def"
+#undef IMAGE_CMD
 
 /* Option parsing: long options only, `--name value` or `--name=value`. */
 typedef struct cli_args {

@@ -3,10 +3,6 @@
 
 #include <string.h>
 
-#define IMAGE_CMD(name, fn, help) int fn(int argc, char **argv);
-#include "image_cmds.def"
-#undef IMAGE_CMD
-
 struct image_cmd {
     const char *name;
     cli_cmd_fn fn;
