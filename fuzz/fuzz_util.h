@@ -1,0 +1,57 @@
+/* Small helpers shared by the fuzz targets: a byte reader over the fuzzer's input and a
+ * deterministic generator for choices derived from it. */
+#ifndef HOTA_FUZZ_UTIL_H
+#define HOTA_FUZZ_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+/* A property every input must satisfy; abort() makes libFuzzer save the input. */
+#define FUZZ_ASSERT(cond)                                                                     \
+    do {                                                                                      \
+        if (!(cond)) {                                                                        \
+            fprintf(stderr, "%s:%d: property failed: %s\n", __FILE__, __LINE__, #cond);       \
+            abort();                                                                          \
+        }                                                                                     \
+    } while (0)
+
+typedef struct fuzz_in {
+    const uint8_t *p;
+    size_t len;
+} fuzz_in_t;
+
+/* Next byte of the input, 0 once it is used up. */
+static inline uint8_t fuzz_u8(fuzz_in_t *in)
+{
+    uint8_t b;
+    if (!in->len)
+        return 0;
+    b = *in->p++;
+    in->len--;
+    return b;
+}
+
+static inline uint32_t fuzz_u32(fuzz_in_t *in)
+{
+    uint32_t v = 0;
+    for (int i = 0; i < 4; i++)
+        v |= (uint32_t)fuzz_u8(in) << (8 * i);
+    return v;
+}
+
+/* xorshift32: piece sizes and other choices that need many values from a short seed. */
+static inline uint32_t fuzz_rand(uint32_t *s)
+{
+    uint32_t x = *s ? *s : 0x9E3779B9u;
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    *s = x;
+    return x;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#endif

@@ -1,0 +1,52 @@
+/**
+ * @file ota_port.h
+ * @brief File services of the OTA engine, implemented under port/ (port/posix for Linux):
+ *        reading a local image file, and the small progress record replaced atomically.
+ */
+#ifndef HOTA_OTA_PORT_H
+#define HOTA_OTA_PORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/**
+ * @brief Open a regular file for reading.
+ * @param fd    receives the descriptor (-1 on failure).
+ * @param size  receives the size in bytes.
+ * @param mtime receives the modification time (seconds since the epoch); may be NULL.
+ * @return HOTA_OK; HOTA_E_NOT_FOUND (missing or not a regular file); HOTA_E_FILE_OPEN.
+ */
+int hota_pfile_open(int *fd, const char *path, uint64_t *size, int64_t *mtime);
+
+/** @brief Read up to cap bytes at off. @return HOTA_OK (*n 0 at the end) or HOTA_E_IO. */
+int hota_pfile_pread(int fd, uint64_t off, uint8_t *buf, size_t cap, size_t *n);
+
+/** @brief Close *fd and set it to -1. Safe twice. */
+void hota_pfile_close(int *fd);
+
+/**
+ * @brief Replace the file at path with len bytes, atomically: write "<path>.tmp", fsync it,
+ *        rename it over path. A reader sees the old or the new content, never a mix.
+ * @return HOTA_OK; HOTA_E_INVALID_ARG (path too long); HOTA_E_FILE_OPEN; HOTA_E_IO.
+ */
+int hota_pfile_replace(const char *path, const void *buf, size_t len);
+
+/**
+ * @brief Read a whole small file of at most cap bytes.
+ * @return HOTA_OK (*len set); HOTA_E_NOT_FOUND; HOTA_E_FILE_OPEN; HOTA_E_IO;
+ *         HOTA_E_BUFFER_TOO_SMALL (the file is larger than cap).
+ */
+int hota_pfile_load(const char *path, void *buf, size_t cap, size_t *len);
+
+/** @brief Remove the file (and a leftover "<path>.tmp"). @return HOTA_OK (also when absent)
+ *         or HOTA_E_IO. */
+int hota_pfile_remove(const char *path);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,198 @@
+/* The progress record: whole sectors on flash a later run may take over (resume). */
+#include "ota_int.h"
+
+#include "hota/error.h"
+#include "hota/ota_port.h"
+
+#include <string.h>
+
+#define SECTOR HOTA_FLASH_SECTOR_SIZE
+
+/* Layout (little-endian, 288 bytes): magic u32 @0, version u32 @4, slot i32 @8, zero @12,
+ * total u64 @16, n u64 @24, url_hash[32] @32, sha[32] @64, etag (NUL-padded, 127 characters
+ * at most) @96, last_modified (59 at most) @224, crc32 (zlib) u32 @284 over bytes [0, 284). */
+enum {
+    OFF_MAGIC = 0,
+    OFF_VERSION = 4,
+    OFF_SLOT = 8,
+    OFF_TOTAL = 16,
+    OFF_N = 24,
+    OFF_URL = 32,
+    OFF_SHA = 64,
+    OFF_ETAG = 96,
+    OFF_LM = 224,
+    OFF_CRC = 284,
+};
+
+static void put32(uint8_t *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static void put64(uint8_t *p, uint64_t v)
+{
+    put32(p, (uint32_t)v);
+    put32(p + 4, (uint32_t)(v >> 32));
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint64_t get64(const uint8_t *p)
+{
+    return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
+}
+
+void ota_record_encode(const ota_record_t *r, uint8_t out[OTA_REC_SIZE])
+{
+    memset(out, 0, OTA_REC_SIZE);
+    put32(out + OFF_MAGIC, OTA_REC_MAGIC);
+    put32(out + OFF_VERSION, OTA_REC_VERSION);
+    put32(out + OFF_SLOT, (uint32_t)r->slot);
+    put64(out + OFF_TOTAL, r->total);
+    put64(out + OFF_N, r->n);
+    memcpy(out + OFF_URL, r->url_hash, 32);
+    memcpy(out + OFF_SHA, r->sha, 32);
+    memcpy(out + OFF_ETAG, r->etag, sizeof r->etag - 1);
+    memcpy(out + OFF_LM, r->last_modified, OFF_CRC - OFF_LM - 1);
+    put32(out + OFF_CRC, hota_crc32_le(0, out, OFF_CRC));
+}
+
+int ota_record_decode(const uint8_t *in, size_t len, ota_record_t *r)
+{
+    if (len != OTA_REC_SIZE || get32(in + OFF_MAGIC) != OTA_REC_MAGIC ||
+        get32(in + OFF_VERSION) != OTA_REC_VERSION ||
+        get32(in + OFF_CRC) != hota_crc32_le(0, in, OFF_CRC))
+        return HOTA_E_OTA_RESUME;
+    memset(r, 0, sizeof *r);
+    r->slot = (int32_t)get32(in + OFF_SLOT);
+    r->total = get64(in + OFF_TOTAL);
+    r->n = get64(in + OFF_N);
+    memcpy(r->url_hash, in + OFF_URL, 32);
+    memcpy(r->sha, in + OFF_SHA, 32);
+    memcpy(r->etag, in + OFF_ETAG, sizeof r->etag - 1);
+    memcpy(r->last_modified, in + OFF_LM, OFF_CRC - OFF_LM - 1);
+    return HOTA_OK;
+}
+
+void ota_url_hash(const hota_ota_t *h, uint8_t out[32])
+{
+    const char *src = h->cfg.file_path ? h->cfg.file_path : h->cfg.http.url;
+    mbedtls_sha256_context c;
+    mbedtls_sha256_init(&c);
+    mbedtls_sha256_starts_ret(&c, 0);
+    mbedtls_sha256_update_ret(&c, (const uint8_t *)(h->cfg.file_path ? "file:" : "url:"),
+                              h->cfg.file_path ? 5 : 4);
+    mbedtls_sha256_update_ret(&c, (const uint8_t *)src, strlen(src));
+    mbedtls_sha256_finish_ret(&c, out);
+    mbedtls_sha256_free(&c);
+}
+
+int ota_record_save(hota_ota_t *h, uint64_t n, const uint8_t sha[32])
+{
+    ota_record_t r;
+    uint8_t raw[OTA_REC_SIZE];
+    int rc;
+    memset(&r, 0, sizeof r);
+    ota_url_hash(h, r.url_hash);
+    r.slot = h->slot;
+    memcpy(r.etag, h->etag, sizeof r.etag);
+    memcpy(r.last_modified, h->last_modified, sizeof r.last_modified);
+    r.total = h->total;
+    r.n = n;
+    memcpy(r.sha, sha, 32);
+    ota_record_encode(&r, raw);
+    rc = hota_pfile_replace(h->progress_path, raw, sizeof raw);
+    if (rc == HOTA_OK)
+        h->recorded = n;
+    return rc;
+}
+
+void ota_record_remove(hota_ota_t *h)
+{
+    if (h->progress_path[0])
+        hota_pfile_remove(h->progress_path);
+}
+
+/* Digest of the bytes hashed so far, the running hash going on. */
+static void digest_now(const mbedtls_sha256_context *c, uint8_t out[32])
+{
+    mbedtls_sha256_context copy;
+    mbedtls_sha256_init(&copy);
+    mbedtls_sha256_clone(&copy, c);
+    mbedtls_sha256_finish_ret(&copy, out);
+    mbedtls_sha256_free(&copy);
+}
+
+int ota_hash_written(hota_ota_t *h, const uint8_t *p, size_t n)
+{
+    uint64_t off = h->written, end = off + n, mark = end / SECTOR * SECTOR;
+    uint8_t sha[32];
+    size_t first;
+    h->written = end;
+    if (!h->cfg.resume)
+        return HOTA_OK;
+    if (mark <= off || mark - h->recorded < h->cfg.record_interval ||
+        (h->total && mark >= h->total)) {
+        mbedtls_sha256_update_ret(&h->sha, p, n);
+        return HOTA_OK;
+    }
+    first = (size_t)(mark - off);
+    mbedtls_sha256_update_ret(&h->sha, p, first);
+    digest_now(&h->sha, sha);
+    mbedtls_sha256_update_ret(&h->sha, p + first, n - first);
+    ota_record_save(h, mark, sha); /* best effort: a missing record only costs a restart */
+    return HOTA_OK;
+}
+
+/* Feed the slot's first r->n bytes to the verifier and the hash; 1 when they match r. */
+static int rehash(hota_ota_t *h, const ota_record_t *r, const hota_partition_t *p)
+{
+    uint8_t sha[32];
+    for (uint64_t off = 0; off < r->n;) {
+        size_t len = r->n - off < sizeof h->buf ? (size_t)(r->n - off) : sizeof h->buf;
+        if (hota_flash_read(&h->cfg.device->flash, p->offset + (uint32_t)off, h->buf, len) !=
+                HOTA_OK ||
+            hota_image_verifier_feed(&h->ver, h->buf, len) != HOTA_OK)
+            return 0;
+        mbedtls_sha256_update_ret(&h->sha, h->buf, len);
+        off += len;
+    }
+    digest_now(&h->sha, sha);
+    return memcmp(sha, r->sha, 32) == 0 && hota_image_verifier_app_desc_ready(&h->ver);
+}
+
+static int record_fits(const hota_ota_t *h, const ota_record_t *r, const hota_partition_t *p)
+{
+    uint8_t uh[32];
+    ota_url_hash(h, uh);
+    return memcmp(uh, r->url_hash, 32) == 0 && r->slot == h->slot && r->n > 0 &&
+           r->n % SECTOR == 0 && r->n <= p->size && (r->total == 0 || r->n < r->total) &&
+           (!h->cfg.file_path || r->total == h->file_size);
+}
+
+int ota_resume_load(hota_ota_t *h)
+{
+    const hota_partition_t *p = hota_device_slot_part(h->cfg.device, h->slot);
+    uint8_t raw[OTA_REC_SIZE];
+    ota_record_t r;
+    size_t len = 0;
+    int rc = hota_pfile_load(h->progress_path, raw, sizeof raw, &len);
+    if (rc != HOTA_OK)
+        return rc;
+    rc = ota_record_decode(raw, len, &r);
+    if (rc != HOTA_OK || !record_fits(h, &r, p) || !rehash(h, &r, p)) {
+        ota_start_over(h);
+        h->stats.restarts = 0;
+        return HOTA_E_OTA_RESUME;
+    }
+    h->fed = h->written = h->recorded = r.n;
+    h->total = r.total;
+    memcpy(h->etag, r.etag, sizeof h->etag);
+    memcpy(h->last_modified, r.last_modified, sizeof h->last_modified);
+    h->stats.resumed_from = r.n;
+    return HOTA_OK;
+}
