@@ -487,6 +487,47 @@ def test_gen_pki_and_ip(h, www, data):
     except ssl.SSLCertVerificationError:
         ok = True
     h.check(ok, "a client without the CA refuses the certificate")
+    with socket.create_connection(("127.0.0.1", srv.port), timeout=10) as raw:
+        raw.sendall(b"GET /small.txt HTTP/1.0\r\n\r\n")
+        try:
+            while raw.recv(4096):
+                pass
+        except ConnectionResetError:
+            pass
+    s = srv.lines(4)
+    h.check(len(s) == 4 and all(not x["handshake"] and x["ended"] == "handshake_failed" and
+                                x["requests"] == 0 for x in s[2:]),
+            "refused certificate and plain HTTP: handshake_failed", s[2:])
+    c = Tls(srv.port, ctx)
+    c.send(request("/small.txt"))
+    c.read_to_end(10)
+    c.close()
+    h.check(split_head(c.buf) and split_head(c.buf)[0] == 200, "still serving afterwards")
+    srv.p.send_signal(signal.SIGINT)
+    try:
+        rc = srv.p.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        rc = None
+    h.check(rc == 0, "SIGINT exits 0", rc)
+
+
+def test_cli_errors(h, www, pki):
+    base = [hota_bin(), "serve", www, "--cert", pki[0], "--key", pki[1]]
+    for extra, want, what in (
+            (["--port", "0", "--framing", "bogus"], 2, "unknown framing"),
+            (["--port", "0", "--end", "bogus"], 2, "unknown end"),
+            (["--framing", "close"], 2, "--port missing"),
+            (["--port", "70000"], 2, "port out of range"),
+            (["--port", "0", "--bind", "not-an-address"], None, "bad --bind"),
+            (["--port", "0", "--key", pki[0]], None, "certificate as key")):
+        cp = run(base + extra, check=False, timeout=20)
+        ok = cp.returncode == want if want is not None else cp.returncode not in (0, 2)
+        h.check(ok and "listening" not in cp.stdout, "serve refuses: %s" % what,
+                (cp.returncode, cp.stderr.strip()))
+    srv = Server(h, www, ["--bind", "127.0.0.1"], pki=pki)
+    cp = run(base + ["--port", str(srv.port)], check=False, timeout=20)
+    h.check(cp.returncode not in (0, 2) and "listening" not in cp.stdout,
+            "serve refuses a port in use", (cp.returncode, cp.stderr.strip()))
     srv.terminate()
 
 
@@ -615,6 +656,7 @@ def main():
         ctx = ssl.create_default_context(cafile=os.path.join(d, "ca.pem"))
         test_image_create(h)
         test_gen_pki_and_ip(h, www, data)
+        test_cli_errors(h, www, pki)
         test_http(h, www, pki, ctx, data)
         test_cut(h, www, pki, ctx, data)
         test_matrix(h, www, pki, ctx, data)
