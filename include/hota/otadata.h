@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hota/crc32.h"
+
 #include "hota/flash.h"
 
 #ifdef __cplusplus
@@ -45,13 +47,6 @@ typedef struct hota_otadata_entry {
     uint32_t state;
     uint32_t crc;
 } hota_otadata_entry_t;
-
-/**
- * @brief CRC-32 as the ESP32 ROM's crc32_le(): reflected polynomial 0xEDB88320, the register
- *        starts at ~crc and the result is complemented. crc32_le(0, ...) equals zlib's crc32.
- * @return the CRC (never fails).
- */
-uint32_t hota_crc32_le(uint32_t crc, const uint8_t *buf, size_t len);
 
 /** @brief The otadata CRC of a sequence number: crc32_le(UINT32_MAX, le32(seq), 4). */
 uint32_t hota_otadata_crc(uint32_t seq);

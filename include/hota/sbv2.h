@@ -38,6 +38,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hota/crc32.h"
+
 #include "hota/image.h"
 
 #ifdef __cplusplus
@@ -76,12 +78,6 @@ typedef struct hota_sbv2_block {
  */
 const char *hota_sig_scheme_name(hota_sig_scheme_t scheme);
 
-/**
- * @brief zlib-style CRC-32 (reflected, polynomial 0xEDB88320, init and final xor 0xFFFFFFFF).
- * @param crc 0 to start, or the previous result to continue.
- * @return the updated CRC. Never fails.
- */
-uint32_t hota_sbv2_crc32(uint32_t crc, const uint8_t *buf, size_t len);
 
 /**
  * @brief Parse block i of a signature sector.

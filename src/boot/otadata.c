@@ -5,17 +5,6 @@
 
 #include <string.h>
 
-uint32_t hota_crc32_le(uint32_t crc, const uint8_t *buf, size_t len)
-{
-    uint32_t c = ~crc;
-    for (size_t i = 0; i < len; i++) {
-        c ^= buf[i];
-        for (int k = 0; k < 8; k++)
-            c = (c >> 1) ^ (0xEDB88320u & (0u - (c & 1u)));
-    }
-    return ~c;
-}
-
 static void put32(uint8_t *p, uint32_t v)
 {
     p[0] = (uint8_t)v;

@@ -36,17 +36,6 @@ const char *hota_sig_scheme_name(hota_sig_scheme_t scheme)
     }
 }
 
-uint32_t hota_sbv2_crc32(uint32_t crc, const uint8_t *buf, size_t len)
-{
-    crc = ~crc;
-    for (size_t i = 0; i < len; i++) {
-        crc ^= buf[i];
-        for (int k = 0; k < 8; k++)
-            crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
-    }
-    return ~crc;
-}
-
 void hota_sbv2_reverse(uint8_t *dst, const uint8_t *src, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -93,7 +82,7 @@ int hota_sbv2_parse_block(const uint8_t *sector, unsigned i, hota_sbv2_block_t *
         return HOTA_E_NOT_FOUND;
     if (blk[1] != HOTA_SBV2_VERSION_RSA && blk[1] != HOTA_SBV2_VERSION_ECDSA)
         return HOTA_E_SIG_BLOCK;
-    if (hota_sbv2_crc32(0, blk, HOTA_SBV2_CRC_LEN) != le32(blk + SBV2_OFF_CRC))
+    if (hota_crc32_le(0, blk, HOTA_SBV2_CRC_LEN) != le32(blk + SBV2_OFF_CRC))
         return HOTA_E_SIG_CRC;
     sh = block_shape(blk);
     if (!sh)

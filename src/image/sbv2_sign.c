@@ -98,7 +98,7 @@ static int fill_block(mbedtls_pk_context *pk, mbedtls_ctr_drbg_context *drbg,
     else
         rc = sign_ecdsa(pk, drbg, blk + SBV2_OFF_DIGEST, dlen, blk + off + len);
     if (rc == HOTA_OK)
-        put_le32(blk + SBV2_OFF_CRC, hota_sbv2_crc32(0, blk, HOTA_SBV2_CRC_LEN));
+        put_le32(blk + SBV2_OFF_CRC, hota_crc32_le(0, blk, HOTA_SBV2_CRC_LEN));
     return rc;
 }
 

@@ -66,7 +66,7 @@ static void image_digest(const uint8_t *img, size_t len, uint8_t out[32])
 
 static void fix_crc(uint8_t *blk)
 {
-    uint32_t c = hota_sbv2_crc32(0, blk, HOTA_SBV2_CRC_LEN);
+    uint32_t c = hota_crc32_le(0, blk, HOTA_SBV2_CRC_LEN);
     for (int k = 0; k < 4; k++)
         blk[HOTA_SBV2_CRC_LEN + k] = (uint8_t)(c >> (8 * k));
 }
