@@ -107,7 +107,7 @@ void hota_sconn_close(hota_sconn_t *c, int reset);
  */
 int hota_sfile_open(hota_sfile_t *f, const char *path);
 /** @brief Read up to cap bytes at offset. @return HOTA_OK (*nread 0 at end) or HOTA_E_IO. */
-int hota_sfile_pread(hota_sfile_t *f, uint64_t offset, uint8_t *buf, size_t cap, size_t *nread);
+int hota_sfile_pread(const hota_sfile_t *f, uint64_t offset, uint8_t *buf, size_t cap, size_t *nread);
 /** @brief Close the file. Safe twice and on an unopened (fd -1) file. */
 void hota_sfile_close(hota_sfile_t *f);
 

@@ -51,17 +51,25 @@ static int parse_addr(const char *addr, uint16_t port, struct sockaddr_storage *
     return HOTA_E_INVALID_ARG;
 }
 
+static void restore_mask(const hota_listener_t *l)
+{
+    sigset_t old;
+    memcpy(&old, l->saved_mask, sizeof old);
+    sigprocmask(SIG_SETMASK, &old, NULL);
+}
+
 static int open_stop_fd(hota_listener_t *l)
 {
-    sigset_t set;
+    sigset_t set, old;
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
-    if (sigprocmask(SIG_BLOCK, &set, (sigset_t *)(void *)l->saved_mask) != 0)
+    if (sigprocmask(SIG_BLOCK, &set, &old) != 0)
         return HOTA_E_SOCKET;
+    memcpy(l->saved_mask, &old, sizeof old);
     l->stop_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
     if (l->stop_fd < 0) {
-        sigprocmask(SIG_SETMASK, (sigset_t *)(void *)l->saved_mask, NULL);
+        restore_mask(l);
         return HOTA_E_SOCKET;
     }
     return HOTA_OK;
@@ -188,7 +196,7 @@ void hota_listener_close(hota_listener_t *l)
     l->fd = -1;
     if (l->stop_fd >= 0) {
         close(l->stop_fd);
-        sigprocmask(SIG_SETMASK, (sigset_t *)(void *)l->saved_mask, NULL);
+        restore_mask(l);
     }
     l->stop_fd = -1;
 }
@@ -284,7 +292,7 @@ int hota_sfile_open(hota_sfile_t *f, const char *path)
     return HOTA_OK;
 }
 
-int hota_sfile_pread(hota_sfile_t *f, uint64_t offset, uint8_t *buf, size_t cap, size_t *nread)
+int hota_sfile_pread(const hota_sfile_t *f, uint64_t offset, uint8_t *buf, size_t cap, size_t *nread)
 {
     for (;;) {
         ssize_t n = pread(f->fd, buf, cap, (off_t)offset);

@@ -306,8 +306,7 @@ static int body_fill(const resp_t *r, uint64_t pos, uint8_t *buf, size_t n)
     }
     while (got < n) {
         size_t k = 0;
-        int rc = hota_sfile_pread((hota_sfile_t *)&r->file, r->off + pos + got, buf + got,
-                                  n - got, &k);
+        int rc = hota_sfile_pread(&r->file, r->off + pos + got, buf + got, n - got, &k);
         if (rc != HOTA_OK)
             return rc;
         if (!k)
