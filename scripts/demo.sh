@@ -5,5 +5,5 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 "$top/scripts/deps.sh"
 build="${HOTA_BUILD_DIR:-$top/build}"
 cmake -S "$top" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build "$build" -j"$(nproc)" >/dev/null
+cmake --build "$build" -j"$(nproc)" --target hota_cli >/dev/null
 exec "$build/hota" demo "$@"

@@ -28,7 +28,9 @@ void serve_http_date(int64_t t, char out[32])
     int64_t secs = t - days * 86400, y;
     unsigned m, d;
     civil_from_days(days, &y, &m, &d);
-    snprintf(out, 32, "%s, %02u %s %04lld %02u:%02u:%02u GMT",
+    if (y < 0 || y > 9999) /* an IMF-fixdate has a 4-digit year */
+        y = y < 0 ? 0 : 9999;
+    snprintf(out, 32, "%.3s, %02u %.3s %04lld %02u:%02u:%02u GMT",
              wdays[((days % 7) + 7) % 7], d, months[m - 1], (long long)y,
              (unsigned)(secs / 3600), (unsigned)(secs / 60 % 60), (unsigned)(secs % 60));
 }

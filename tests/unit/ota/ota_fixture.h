@@ -70,7 +70,8 @@ static inline fx_t *fx_new(void)
     memset(f, 0, sizeof *f);
     snprintf(f->dir, sizeof f->dir, "/tmp/hota_ota_XXXXXX");
     assert_non_null(mkdtemp(f->dir));
-    snprintf(f->flash_path, sizeof f->flash_path, "%s/flash.bin", f->dir);
+    assert_true(snprintf(f->flash_path, sizeof f->flash_path, "%s/flash.bin", f->dir) <
+                (int)sizeof f->flash_path);
     assert_int_equal(hota_part_from_csv(hota_part_csv_two_ota, strlen(hota_part_csv_two_ota),
                                         FX_FLASH_SIZE, &t),
                      HOTA_OK);

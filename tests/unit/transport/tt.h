@@ -108,8 +108,11 @@ static inline int tt_wait_line(tt_proc_t *p, const char *what, char *line, size_
             int hit;
             *nl = '\0';
             hit = strstr(p->buf, what) != NULL;
-            if (hit && line)
-                snprintf(line, cap, "%s", p->buf);
+            if (hit && line && cap) {
+                size_t k = n < cap - 1 ? n : cap - 1;
+                memcpy(line, p->buf, k);
+                line[k] = '\0';
+            }
             memmove(p->buf, nl + 1, p->len - n - 1);
             p->len -= n + 1;
             if (hit)
