@@ -52,7 +52,7 @@ const char *cli_args_value(cli_args_t *a, const char *opt, const char *val);
 /* Parse an unsigned number with optional K/M/KB/MB/KiB/MiB suffix (1024-based). */
 int cli_parse_size(const char *s, uint64_t *out);
 /* Print "hota CMD: msg" to stderr and return CLI_EXIT_USAGE. */
-int cli_usage_error(const char *cmd, const char *fmt, ...);
+int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Print "hota CMD: <what>: <strerror> (NAME)" and return the mapped exit code. */
 int cli_fail(const char *cmd, const char *what, int err);
 

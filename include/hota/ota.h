@@ -155,7 +155,8 @@ typedef struct hota_ota {
     uint64_t total;                 /* resource size, 0 unknown */
     uint64_t seg_end;               /* partial: end of the current range, exclusive */
     int range_sent;
-    int attempts;                   /* consecutive failures */
+    int attempts;                   /* failures since the download last got further */
+    uint64_t furthest;              /* most image bytes ever fed in this update */
     uint64_t t_begin_ms, t_last_byte_us, t_done_us;
     char etag[128];
     char last_modified[64];

@@ -283,6 +283,15 @@ static int parse_type_subtype(span_t type, span_t subtype, csv_row_t *r)
     return HOTA_OK;
 }
 
+/* A label is printable text: a NUL or control byte would silently change the binary. */
+static int label_ok(span_t name)
+{
+    for (size_t i = 0; i < name.n; i++)
+        if ((unsigned char)name.p[i] < 0x20 || (unsigned char)name.p[i] == 0x7f)
+            return 0;
+    return 1;
+}
+
 static int parse_row(span_t line, csv_row_t *r)
 {
     span_t rest = line;
@@ -292,6 +301,8 @@ static int parse_row(span_t line, csv_row_t *r)
         f[i] = next_field(&rest);
     memset(r, 0, sizeof *r);
     r->name = f[0];
+    if (!label_ok(r->name))
+        return HOTA_E_PART_CSV;
     int rc = parse_type_subtype(f[1], f[2], r);
     if (rc != HOTA_OK)
         return rc;

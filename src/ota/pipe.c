@@ -2,12 +2,10 @@
 #include "ota_int.h"
 
 #include "hota/error.h"
-#include "hota/ota_port.h"
+#include "hota/file.h"
 #include "hota/port.h"
 
 #include <string.h>
-
-#define SECTOR HOTA_FLASH_SECTOR_SIZE
 
 void ota_start_over(hota_ota_t *h)
 {
@@ -37,15 +35,6 @@ static int write_out(hota_ota_t *h, const uint8_t *p, size_t n)
     return rc;
 }
 
-/* The sectors [0, written) are on flash already (resumed): the writer must not erase them. */
-static void mark_resumed(hota_ota_t *h)
-{
-    uint32_t sectors = (uint32_t)(h->written / SECTOR);
-    for (uint32_t s = 0; s < sectors; s++)
-        h->writer.erased[s / 32u] |= 1u << (s % 32u);
-    h->writer.written_end = (uint32_t)h->written;
-}
-
 /* The app description arrived: the early refusals, then the slot writer and the held bytes. */
 static int start_slot(hota_ota_t *h)
 {
@@ -67,7 +56,9 @@ static int start_slot(hota_ota_t *h)
     if (rc != HOTA_OK)
         return rc;
     h->slot_begun = 1;
-    mark_resumed(h);
+    rc = hota_slot_resume(&h->writer, (uint32_t)h->written); /* resumed: [0, written) kept */
+    if (rc != HOTA_OK)
+        return rc;
     return write_out(h, h->buf, (size_t)(h->fed - h->written));
 }
 
@@ -161,7 +152,10 @@ int ota_step_body(hota_ota_t *h)
         rc = take(h, dst, n);
         if (rc != HOTA_OK)
             return ota_fail(h, rc);
-        h->attempts = 0;
+        if (h->fed > h->furthest) { /* only real progress earns the retry budget back */
+            h->furthest = h->fed;
+            h->attempts = 0;
+        }
     }
     return after_read(h, n == 0);
 }

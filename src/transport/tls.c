@@ -111,9 +111,20 @@ static int alert_desc(const hota_tls_t *t)
     return t->ssl.in_msg[1];
 }
 
+/* mbedTLS codes are a high-level part plus a low-level part; either may say "out of memory". */
+static int alloc_failed(int r)
+{
+    int hi = -((-r) & 0xFF80), lo = -((-r) & 0x007F);
+    return hi == MBEDTLS_ERR_SSL_ALLOC_FAILED || hi == MBEDTLS_ERR_X509_ALLOC_FAILED ||
+           hi == MBEDTLS_ERR_PK_ALLOC_FAILED || hi == MBEDTLS_ERR_ECP_ALLOC_FAILED ||
+           lo == MBEDTLS_ERR_MPI_ALLOC_FAILED;
+}
+
 static int map_handshake(const hota_tls_t *t, int r)
 {
     int lower = t->lower_rc;
+    if (alloc_failed(r))
+        return HOTA_E_NO_MEMORY;
     if (r == MBEDTLS_ERR_X509_CERT_VERIFY_FAILED)
         return map_verify(mbedtls_ssl_get_verify_result(&t->ssl));
     if (r == MBEDTLS_ERR_SSL_BAD_HS_PROTOCOL_VERSION)

@@ -186,6 +186,7 @@ static void test_csv_errors(void **state)
         {"o, data, ota, , 8K\np, data, ota, , 8K\n", HOTA_E_PART_TABLE},
         {"o, data, ota, , 8K, readonly\n", HOTA_E_PART_TABLE},
         {"n, data, nvs, , 8K\n", HOTA_E_PART_TABLE},
+        {"x\001y, data, fat, , 4K\n", HOTA_E_PART_CSV},            /* control byte in a label */
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         int rc = csv(cases[i].text, 0);
@@ -195,6 +196,10 @@ static void test_csv_errors(void **state)
         assert_int_equal(tbl.count, 0);
     }
     assert_int_equal(csv("n, data, nvs, , 8K, readonly\n", 0), HOTA_OK);
+    /* regression (fuzz_part_csv): a NUL inside a label used to cut the label silently */
+    static const char nul_label[] = "ab\0cd, data, fat, , 4K\n";
+    assert_int_equal(hota_part_from_csv(nul_label, sizeof nul_label - 1, 4u << 20, &tbl),
+                     HOTA_E_PART_CSV);
 }
 
 static void test_entry_limit(void **state)

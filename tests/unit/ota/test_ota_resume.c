@@ -136,6 +136,26 @@ static void test_retry_budget(void **state)
     fx_free(f);
 }
 
+/* Regression: a server that ignores Range and always cuts the body at the same byte used to
+ * earn the retry budget back with every restart, so the update never ended. */
+static void test_cut_without_range_ends(void **state)
+{
+    fx_t *f = fx_new();
+    (void)state;
+    for (unsigned i = 0; i < 4; i++) {
+        fx_resp_len(f, i, "200 OK", "", 0, f->img_len);
+        f->resp_len[i] -= f->img_len - 40000;
+    }
+    fx_transports(f, 4, (int[]){HOTA_E_PEER_FIN, HOTA_E_PEER_FIN, HOTA_E_PEER_FIN,
+                                HOTA_E_PEER_FIN});
+    f->cfg.max_retries = 3;
+    fx_save_otadata(f);
+    assert_int_equal(fx_run(f), HOTA_E_TRUNCATED);
+    assert_int_equal(f->st.requests, 4);
+    fx_assert_otadata_unchanged(f);
+    fx_free(f);
+}
+
 /* Run until at least `bytes` are covered by the progress record, then stop as a crash would
  * (abort: nothing of the boot choice changes, the record stays). Returns the record's N. */
 static uint64_t run_until_recorded(fx_t *f, uint64_t bytes)
@@ -289,6 +309,7 @@ int main(void)
         cmocka_unit_test(test_404_final),
         cmocka_unit_test(test_503_retried),
         cmocka_unit_test(test_retry_budget),
+        cmocka_unit_test(test_cut_without_range_ends),
         cmocka_unit_test(test_resume_record_round_trip),
         cmocka_unit_test(test_resume_hash_mismatch),
         cmocka_unit_test(test_record_codec),
