@@ -39,15 +39,26 @@ static int head_cut(hota_http_t *h, int rc)
     return rc;
 }
 
+/* Time left for the whole response head: io_timeout_ms bounds the head as a whole, so a
+ * server that trickles header bytes (slowloris) cannot hold us past it. */
+static uint32_t head_time_left(const hota_http_t *h, uint64_t start_ms)
+{
+    uint64_t spent = hota_now_ms() - start_ms;
+    return spent >= h->cfg.io_timeout_ms ? 0 : (uint32_t)(h->cfg.io_timeout_ms - spent);
+}
+
 int http_read_head(hota_http_t *h)
 {
     size_t n, used;
     int rc;
+    uint64_t start_ms = hota_now_ms();
     while (!h->headers_done) {
+        uint32_t left = head_time_left(h, start_ms);
         if (h->hdr_len >= h->hdr_cap)
             return HOTA_E_HEADER_TOO_LONG;
-        rc = hota_cf_recv(h->cf, h->hdr + h->hdr_len, h->hdr_cap - h->hdr_len, &n,
-                          h->cfg.io_timeout_ms);
+        if (left == 0)
+            return head_cut(h, HOTA_E_TIMEOUT);
+        rc = hota_cf_recv(h->cf, h->hdr + h->hdr_len, h->hdr_cap - h->hdr_len, &n, left);
         if (rc != HOTA_OK)
             return head_cut(h, rc);
         rc = http_feed(h, h->hdr + h->hdr_len, n, &used);

@@ -108,6 +108,14 @@ static const char *framing_end(const hota_ota_t *h)
     return hi.end == HOTA_END_NONE ? "framing" : hota_end_name(hi.end);
 }
 
+/* The body ended before the image did: the verifier knows best why (a missing signature
+ * sector on a Secure Boot device is SIG_MISSING, not a cut). */
+static int image_incomplete_reason(hota_ota_t *h)
+{
+    int rc = hota_image_verifier_finish(&h->ver);
+    return rc != HOTA_OK ? rc : HOTA_E_IMAGE_TRUNCATED;
+}
+
 /* After a read: done, read on, next range, or an image cut short. */
 static int after_read(hota_ota_t *h, int eof)
 {
@@ -118,7 +126,7 @@ static int after_read(hota_ota_t *h, int eof)
         return EV_MORE;
     if (h->range_sent && h->fed == h->seg_end && (h->total == 0 || h->fed < h->total))
         return EV_REQUEST;
-    return ota_fail(h, HOTA_E_IMAGE_TRUNCATED);
+    return ota_fail(h, image_incomplete_reason(h));
 }
 
 static int on_read_error(hota_ota_t *h, int rc)

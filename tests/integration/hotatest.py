@@ -293,11 +293,19 @@ class Harness:
         cmd += list(extra)
         return self.run_cli(cmd, out, proc_timeout or ((timeout_ms or 30000) / 1000.0 + 15))
 
-    def run_cli(self, cmd, out=None, timeout=30.0):
-        """Run a hota command line with a bound; a hang is reported as rc None."""
+    def run_cli(self, cmd, out=None, timeout=30.0, env=None, on_start=None):
+        """Run a hota command line with a bound; a hang is reported as rc None.
+        env: extra environment variables; on_start(popen) runs right after the start (e.g. to
+        watch or kill the process from a thread)."""
         t0 = time.monotonic()
+        full_env = None
+        if env:
+            full_env = dict(os.environ)
+            full_env.update(env)
         p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, preexec_fn=_die_with_parent)
+                             stderr=subprocess.PIPE, preexec_fn=_die_with_parent, env=full_env)
+        if on_start:
+            on_start(p)
         try:
             so, se = p.communicate(timeout=timeout)
             rc = p.returncode
@@ -428,3 +436,171 @@ def fmt_table(rows, header):
     out = [line(header), line(["-" * w for w in widths])]
     out += [line(r) for r in cols[1:]]
     return "\n".join(out)
+
+
+
+# ----- devices and `hota update` -------------------------------------------------------------
+def hota_json(args, timeout=60.0, env=None):
+    """Run `hota ARGS` (add --json yourself); returns (rc, parsed JSON object or None, cp)."""
+    full_env = dict(os.environ)
+    full_env.pop("HOTA_FLASH_FAULT", None)
+    full_env.update(env or {})
+    cp = run([hota_bin()] + list(args), timeout=timeout, check=False, env=full_env)
+    try:
+        js = json.loads(cp.stdout)
+    except ValueError:
+        js = None
+    return cp.returncode, js, cp
+
+
+def make_image(h, version, size=200000, project="e2e", secure_version=0, name=None):
+    """`hota image create` into the temp dir; returns the path."""
+    path = h.path(name or "%s-%s-%d.bin" % (project, version, size))
+    rc, js, cp = hota_json(["image", "create", "--project", project, "--version", version,
+                            "--secure-version", str(secure_version), "--size", str(size),
+                            "-o", path])
+    if rc != 0:
+        raise RuntimeError("image create failed: %s%s" % (cp.stdout, cp.stderr))
+    return path
+
+
+def file_digest(path):
+    """SHA-256 hex of a file, None when it does not exist."""
+    import hashlib
+    if not os.path.exists(path):
+        return None
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+class Device:
+    """A simulated ESP32 (flash file + eFuse sidecar) running a factory app.
+
+    Device(h, "name", factory_image, create_args) runs `hota flash create` and a first
+    `hota boot`; Device.copy(h, other, "name") clones one (files copied)."""
+
+    SIDECARS = (".efuse", ".progress")
+
+    def __init__(self, h, name, factory=None, create_args=(), boot=True):
+        self.h = h
+        self.path = h.path(name + ".flash")
+        if factory is None:
+            return
+        rc, js, cp = hota_json(["flash", "create", self.path, "--factory", factory, "--json"]
+                               + list(create_args))
+        if rc != 0:
+            raise RuntimeError("flash create failed: %s%s" % (cp.stdout, cp.stderr))
+        if boot:
+            self.boot()
+
+    @classmethod
+    def copy(cls, h, other, name):
+        d = cls(h, name)
+        shutil.copyfile(other.path, d.path)
+        for suf in cls.SIDECARS:
+            if os.path.exists(other.path + suf):
+                shutil.copyfile(other.path + suf, d.path + suf)
+            elif os.path.exists(d.path + suf):
+                os.unlink(d.path + suf)
+        return d
+
+    def cmd(self, *args):
+        return hota_json(list(args))
+
+    def boot(self):
+        return self.cmd("boot", self.path, "--json")[1]
+
+    def confirm(self):
+        return self.cmd("confirm", self.path, "--json")[1]
+
+    def info(self):
+        return self.cmd("flash", "info", self.path, "--json")[1]
+
+    def otadata(self):
+        info = self.info() or {}
+        return info.get("otadata")
+
+    def snapshot(self):
+        """Digests of the flash file and every sidecar (None: absent)."""
+        return {suf or "flash": file_digest(self.path + suf) for suf in ("",) + self.SIDECARS}
+
+    def progress(self):
+        """(slot, total, covered bytes N) from the progress record, or None."""
+        try:
+            with open(self.path + ".progress", "rb") as f:
+                rec = f.read()
+        except OSError:
+            return None
+        if len(rec) < 32:
+            return None
+        import struct
+        slot, = struct.unpack_from("<i", rec, 8)
+        total, covered = struct.unpack_from("<QQ", rec, 16)
+        return slot, total, covered
+
+    def read_slot(self, label):
+        out = self.h.path("%s-%s-%d.read" % (os.path.basename(self.path), label,
+                                             time.monotonic_ns()))
+        rc, _, cp = self.cmd("flash", "read", self.path, "--partition", label, "-o", out)
+        if rc != 0:
+            raise RuntimeError("flash read failed: %s%s" % (cp.stdout, cp.stderr))
+        data = read_file(out)
+        os.unlink(out)
+        return data
+
+    def slot_holds(self, label, image_path):
+        """True when the slot starts with the image's bytes."""
+        img = read_file(image_path)
+        return self.read_slot(label)[:len(img)] == img
+
+
+def run_update(h, src, device, ca=None, timeout_ms=None, extra=(), proc_timeout=None, env=None,
+               on_start=None):
+    """`hota update SRC --flash DEVICE --json ...`; returns a FetchResult (killed if it hangs)."""
+    cmd = [hota_bin(), "update", src, "--flash", device.path, "--json"]
+    if ca:
+        cmd += ["--ca", ca]
+    if timeout_ms is not None:
+        cmd += ["--timeout-ms", str(timeout_ms)]
+    cmd += list(extra)
+    bound = proc_timeout or ((timeout_ms or 30000) / 1000.0 * 8 + 30)
+    return h.run_cli(cmd, None, bound, env=env, on_start=on_start)
+
+
+def start_hota_serve(h, root, certs, framing="content-length", ending="keep-alive", extra=()):
+    """`hota serve ROOT` on a free port (short hold and I/O timeouts, a status file).
+    Returns (process, port, status file path)."""
+    status = h.path("serve-%s-%s-%d.status" % (framing, ending.replace("+", "_"),
+                                                time.monotonic_ns()))
+    p = h.spawn([hota_bin(), "serve", root, "--port", "0", "--cert", certs.server, "--key",
+                 certs.server_key, "--framing", framing, "--end", ending, "--hold-timeout",
+                 "3000", "--io-timeout", "5000", "--status-file", status] + list(extra),
+                name="hota-serve")
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        for line in h.proc_log(p).splitlines():
+            if line.startswith("listening on "):
+                port = int(line.split()[2])
+                if wait_port(port, 5, proc=p):
+                    return p, port, status
+        if p.poll() is not None:
+            break
+        time.sleep(0.05)
+    raise RuntimeError("hota serve did not start:\n" + h.proc_log(p))
+
+
+def serve_status(path):
+    """The per-connection JSON lines `hota serve --status-file` wrote so far."""
+    out = []
+    try:
+        with open(path) as f:
+            for line in f:
+                line = line.strip()
+                if line:
+                    try:
+                        out.append(json.loads(line))
+                    except ValueError:
+                        pass
+    except OSError:
+        pass
+    return out
