@@ -18,5 +18,7 @@ install(TARGETS hota hota_static
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
 install(DIRECTORY include/hota DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+# The .pc file finds its prefix relative to itself, so `cmake --install --prefix` anywhere works.
+file(RELATIVE_PATH HOTA_PC_UP "/p/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/p")
 configure_file(cmake/hota.pc.in ${CMAKE_BINARY_DIR}/hota.pc @ONLY)
 install(FILES ${CMAKE_BINARY_DIR}/hota.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
