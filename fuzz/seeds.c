@@ -237,7 +237,7 @@ static int sbv2_seeds(const char *out)
     sector[36] = 2; /* curve P-256 */
     for (int i = 0; i < 64; i++)
         sector[37 + i] = (uint8_t)(i * 7 + 1);
-    crc = hota_sbv2_crc32(0, sector, HOTA_SBV2_CRC_LEN);
+    crc = hota_crc32_le(0, sector, HOTA_SBV2_CRC_LEN);
     for (int k = 0; k < 4; k++)
         sector[HOTA_SBV2_CRC_LEN + k] = (uint8_t)(crc >> (8 * k));
     if (put(out, "fuzz_sbv2", "ecdsa256-shape", &ctl, 1, sector, sizeof sector))

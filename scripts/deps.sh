@@ -3,7 +3,7 @@
 # Usage: scripts/deps.sh [extra-package...]   (as root, or with sudo available)
 set -eu
 pkgs="gcc make cmake pkg-config libmbedtls-dev node-llhttp libcmocka-dev python3 openssl
-      nginx-light ca-certificates $*"
+      nginx-light ca-certificates clang libclang-rt-14-dev valgrind libssl-dev $*"
 missing=""
 for p in $pkgs; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

@@ -1,6 +1,9 @@
 /**
  * @file tls.h
- * @brief The TLS filter: mbedTLS 2.28 on top of another filter (normally TCP).
+ * @brief The TLS filter: mbedTLS 2.28 or OpenSSL 3 on top of another filter (normally TCP).
+ *
+ * The library is chosen at build time (CMake HOTA_TLS_BACKEND=mbedtls|openssl, recorded in
+ * hota/config.h); both give the same API, results and behaviour.
  *
  * TLS 1.2 is the minimum. The server certificate is verified against a CA bundle (file and/or
  * directory, default the system store) unless the caller asks for insecure mode. The host name
@@ -11,8 +14,9 @@
  * (loads CA, client certificate and key; needs the lower filter), then connects the stack with
  * hota_cf_connect() (the TLS connect is the handshake). The strings of hota_tls_cfg_t are only
  * read during hota_tls_setup(); after a failed setup, call hota_tls_free() and hota_tls_init()
- * before trying again. The object must not be moved after hota_tls_init() (mbedTLS keeps
- * pointers into it). hota_tls_free() releases every mbedTLS context; it is safe to call twice. Facts (version, cipher, counters, how the peer ended) stay readable through
+ * before trying again. The object must not be moved after hota_tls_init() (the TLS library
+ * keeps pointers into it). hota_tls_free() releases every TLS library context; it is safe to
+ * call twice. Facts (version, cipher, counters, how the peer ended) stay readable through
  * hota_cf_query() after close until the next hota_tls_init().
  *
  * Read results: data; HOTA_E_CLOSE_NOTIFY (the peer's close_notify); HOTA_E_PEER_FIN (TCP FIN
@@ -30,13 +34,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hota/config.h"
+#include "hota/transport.h"
+
+#if HOTA_TLS_OPENSSL
+#include <openssl/ssl.h>
+#else
 #include <mbedtls/ctr_drbg.h>
 #include <mbedtls/entropy.h>
 #include <mbedtls/pk.h>
 #include <mbedtls/ssl.h>
 #include <mbedtls/x509_crt.h>
-
-#include "hota/transport.h"
+#endif
 
 #ifdef __cplusplus
 extern "C" {
@@ -61,6 +70,13 @@ typedef struct hota_tls_cfg {
 /** A TLS filter. Fields are private; the first member is the filter head. */
 typedef struct hota_tls {
     hota_cf_t cf;                         /**< filter head (first member) */
+#if HOTA_TLS_OPENSSL
+    SSL_CTX *ctx;                         /**< settings, trust store, client certificate */
+    SSL *ssl;                             /**< the connection */
+    BIO_METHOD *bio_method;               /**< BIO over the filter below */
+    int cert_requested;                   /**< the server asked for a certificate we lack */
+    unsigned verify_flags;                /**< certificate problems seen (tls_openssl.c) */
+#else
     mbedtls_ssl_context ssl;
     mbedtls_ssl_config conf;
     mbedtls_x509_crt ca;
@@ -68,7 +84,8 @@ typedef struct hota_tls {
     mbedtls_pk_context own_key;
     mbedtls_entropy_context entropy;
     mbedtls_ctr_drbg_context drbg;
-    int live;                             /**< mbedTLS contexts hold resources */
+#endif
+    int live;                             /**< TLS library contexts hold resources */
     int ready;                            /**< setup succeeded */
     int has_own_cert;                     /**< a client certificate is configured */
     uint8_t ip[16];                       /**< literal address checked against iPAddress SANs */
@@ -99,12 +116,24 @@ void hota_tls_init(hota_tls_t *t);
  * @return HOTA_OK; HOTA_E_INVALID_ARG (NULL pointers, name too long, max_frag_len not one of
  *         0/512/1024/2048/4096, cert_file without key_file or the reverse); HOTA_E_BAD_STATE
  *         (already set up); HOTA_E_CA_LOAD; HOTA_E_CERT_LOAD; HOTA_E_KEY_LOAD;
- *         HOTA_E_TLS_CONFIG (key does not fit the certificate, mbedTLS setup failed);
+ *         HOTA_E_TLS_CONFIG (key does not fit the certificate, TLS library setup failed);
  *         HOTA_E_NO_MEMORY.
  */
 int hota_tls_setup(hota_tls_t *t, const hota_tls_cfg_t *cfg, const char *host, hota_cf_t *next);
 
-/** @brief Release every mbedTLS resource. Safe to call twice and right after init. */
+/**
+ * @brief Copy the DER encoding of the index-th certificate the server sent (0: its own, then
+ *        the chain as sent) into buf. Works with either TLS backend, between a successful
+ *        handshake and the filter's close.
+ * @param len receives the DER length (also when buf is too small, so the caller can size it).
+ * @return HOTA_OK; HOTA_E_INVALID_ARG (NULL t, buf or len); HOTA_E_BAD_STATE (no handshake
+ *         done, or closed); HOTA_E_NOT_FOUND (index past the chain's end);
+ *         HOTA_E_BUFFER_TOO_SMALL (cap below *len).
+ */
+int hota_tls_peer_cert(const hota_tls_t *t, size_t index, uint8_t *buf, size_t cap,
+                       size_t *len);
+
+/** @brief Release every TLS library resource. Safe to call twice and right after init. */
 void hota_tls_free(hota_tls_t *t);
 
 #ifdef __cplusplus

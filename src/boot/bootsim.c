@@ -109,7 +109,7 @@ static int active_entry(const hota_boot_input_t *in, const hota_otadata_entry_t 
 static int start_slot(const hota_boot_input_t *in, hota_boot_result_t *out, int *initial)
 {
     hota_otadata_entry_t *e = out->after;
-    int a;
+    int a, slot;
     *initial = 0;
     if (in->anti_rollback && initial_contents(e)) {
         *initial = 1;
@@ -130,9 +130,10 @@ static int start_slot(const hota_boot_input_t *in, hota_boot_result_t *out, int 
         n.state = next_state(n.state, 1);
         emit(out, (unsigned)a, &n);
     }
-    if (in->anti_rollback && e[a].state == HOTA_OTA_STATE_VALID)
-        out->new_secure_version = in->ota[hota_otadata_slot(&e[a], in->n_ota)].secure_version;
-    return hota_otadata_slot(&e[a], in->n_ota);
+    slot = hota_otadata_slot(&e[a], in->n_ota); /* -1 (factory) when there are no OTA slots */
+    if (in->anti_rollback && e[a].state == HOTA_OTA_STATE_VALID && slot >= 0)
+        out->new_secure_version = in->ota[slot].secure_version;
+    return slot;
 }
 
 /* Step 4: bootloader_utility_load_boot_image's walk. */

@@ -11,6 +11,7 @@
 
 #include <mbedtls/oid.h>
 #include <mbedtls/x509.h>
+#include <mbedtls/x509_crt.h>
 
 #include <ctype.h>
 #include <stdio.h>
@@ -87,16 +88,26 @@ static int san_match(const mbedtls_x509_crt *crt, const char *host)
 
 void probe_peer_capture(hota_probe_t *p)
 {
-    const mbedtls_x509_crt *crt = mbedtls_ssl_get_peer_cert(&p->conn.tls.ssl);
+    mbedtls_x509_crt chain;
+    const mbedtls_x509_crt *crt;
+    size_t len = 0;
     int i = 0;
     p->rep.cert_verified = !p->cfg.tls.insecure;
-    if (!crt)
-        return;
-    p->rep.san_match = san_match(crt, p->cfg.tls.server_name ? p->cfg.tls.server_name
-                                                             : p->url.host);
-    for (; crt && crt->raw.p && i < HOTA_PROBE_MAX_CHAIN; crt = crt->next, i++)
-        fill_cert(&p->rep.chain[i], crt);
-    p->rep.cert_count = i;
+    mbedtls_x509_crt_init(&chain);
+    /* the chain as DER through the backend-neutral accessor; p->buf is free before the body */
+    for (size_t k = 0; k < HOTA_PROBE_MAX_CHAIN &&
+                       hota_tls_peer_cert(&p->conn.tls, k, p->buf, sizeof p->buf, &len) == HOTA_OK;
+         k++)
+        (void)mbedtls_x509_crt_parse_der(&chain, p->buf, len);
+    crt = &chain;
+    if (crt->raw.p) {
+        p->rep.san_match = san_match(crt, p->cfg.tls.server_name ? p->cfg.tls.server_name
+                                                                 : p->url.host);
+        for (; crt && crt->raw.p && i < HOTA_PROBE_MAX_CHAIN; crt = crt->next, i++)
+            fill_cert(&p->rep.chain[i], crt);
+        p->rep.cert_count = i;
+    }
+    mbedtls_x509_crt_free(&chain);
 }
 
 /* Largest body piece one read returns on the max_fragment_length connection: mbedTLS returns

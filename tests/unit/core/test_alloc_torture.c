@@ -4,7 +4,9 @@
  * ... until a run completes without reaching its N-th allocation. Every allocation of the
  * process is counted and failed, mbedTLS's and libc's included (tests/support/alloc_interpose.h).
  * Every run must end in a clean error or in success with the whole body, and free every block
- * it allocated. HOTA_TORTURE_STEP=k tests only every k-th N past the first 400 (default 1). */
+ * it allocated. Every N up to 2000 is tested, then about 1000 more spread evenly up to the
+ * end; HOTA_TORTURE_STEP=k tests every k-th N past 2000 instead (1: all of them, the full
+ * torture, about 27000 runs and a few minutes). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -27,6 +29,7 @@ static tt_proc_t srv;
 static uint16_t port;
 static char url[128], ca[320];
 static hota_http_t h;
+static uint64_t baseline_calls;
 
 typedef struct run_result {
     int rc;
@@ -157,6 +160,7 @@ static void test_baseline(void **state)
     check_run(0, &r);
     assert_int_equal(r.rc, HOTA_OK);
     assert_true(r.st.calls > 50); /* mbedTLS's allocations are seen too */
+    baseline_calls = r.st.calls;
     print_message("baseline fetch: %llu allocation calls\n", (unsigned long long)r.st.calls);
 }
 
@@ -183,11 +187,14 @@ static void tally_add(tally_t *t, int rc)
 static void test_torture(void **state)
 {
     const char *env = getenv("HOTA_TORTURE_STEP");
-    uint64_t step = env && atoi(env) > 0 ? (uint64_t)atoi(env) : 1, n = 1, runs = 0;
+    uint64_t step = baseline_calls > 3000 ? (baseline_calls - 2000) / 1000 + 1 : 1;
+    uint64_t n = 1, runs = 0;
     tally_t t;
     (void)state;
+    if (env && atoi(env) > 0)
+        step = (uint64_t)atoi(env);
     memset(&t, 0, sizeof t);
-    for (;; n += n < 400 ? 1 : step) {
+    for (;; n += n < 2000 ? 1 : step) {
         run_result_t r = run_with_failure(n);
         check_run(n, &r);
         runs++;
@@ -197,7 +204,7 @@ static void test_torture(void **state)
         }
         tally_add(&t, r.rc);
     }
-    print_message("torture: N reached %llu (%llu runs, step %llu past 400); results:",
+    print_message("torture: N reached %llu (%llu runs, step %llu past 2000); results:",
                   (unsigned long long)n, (unsigned long long)runs, (unsigned long long)step);
     for (unsigned i = 0; i < t.used; i++)
         print_message(" %s x%u", hota_errname(t.codes[i]), t.count[i]);

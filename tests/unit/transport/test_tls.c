@@ -78,7 +78,8 @@ static int try_handshake(const char *name, const char *host, hota_conn_cfg_t *cf
         hota_cf_info_t info;
         hota_conn_info(&c, &info);
         assert_int_equal(info.handshakes, 1);
-        assert_string_equal(info.tls_version, "TLSv1.2");
+        /* TLS 1.2 at least: mbedTLS 2.28 speaks 1.2, the OpenSSL backend may agree on 1.3 */
+        assert_true(!strcmp(info.tls_version, "TLSv1.2") || !strcmp(info.tls_version, "TLSv1.3"));
         assert_true(strlen(info.cipher) > 4);
         (void)hota_conn_close(&c);
     }

@@ -1,0 +1,157 @@
+/* hota_slot_resume(): a second writer keeps the sectors an earlier writer put on flash. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "hota/device.h"
+#include "hota/error.h"
+#include "hota/image_create.h"
+#include "hota/partition.h"
+#include "hota/slot.h"
+
+#define FLASH_SIZE (4u * 1024u * 1024u)
+#define IMG_MAX (128u * 1024u)
+#define SECTOR HOTA_FLASH_SECTOR_SIZE
+
+typedef struct fx {
+    char dir[64];
+    char flash_path[128];
+    hota_device_t dev;
+    hota_slot_writer_t w;
+    uint8_t img[IMG_MAX];
+    size_t img_len;
+    uint8_t back[IMG_MAX];
+} fx_t;
+
+static fx_t fx_storage;
+
+static int setup(void **state)
+{
+    fx_t *f = &fx_storage;
+    hota_part_table_t t;
+    hota_efuse_t e;
+    hota_image_create_params_t p;
+    memset(f, 0, sizeof *f);
+    snprintf(f->dir, sizeof f->dir, "/tmp/hota_slot_XXXXXX");
+    assert_non_null(mkdtemp(f->dir));
+    assert_true(snprintf(f->flash_path, sizeof f->flash_path, "%s/flash.bin", f->dir) <
+                (int)sizeof f->flash_path);
+    assert_int_equal(hota_part_from_csv(hota_part_csv_two_ota, strlen(hota_part_csv_two_ota),
+                                        FLASH_SIZE, &t),
+                     HOTA_OK);
+    hota_efuse_init(&e);
+    hota_device_init(&f->dev);
+    assert_int_equal(hota_device_create(&f->dev, f->flash_path, FLASH_SIZE, &t, &e), HOTA_OK);
+    hota_image_create_defaults(&p);
+    p.project = "slotapp";
+    p.version = "1.0";
+    p.size = 100000;
+    assert_int_equal(hota_image_create_buffer(&p, f->img, sizeof f->img, &f->img_len, NULL),
+                     HOTA_OK);
+    assert_true(f->img_len > 3 * SECTOR);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fx_t *f = *state;
+    char path[200];
+    hota_device_free(&f->dev);
+    snprintf(path, sizeof path, "%s.efuse", f->flash_path);
+    unlink(path);
+    unlink(f->flash_path);
+    rmdir(f->dir);
+    return 0;
+}
+
+/* The slot's first n bytes as they are on flash now. */
+static void read_slot(fx_t *f, size_t n)
+{
+    const hota_partition_t *p = hota_device_slot_part(&f->dev, 0);
+    assert_non_null(p);
+    assert_int_equal(hota_flash_read(&f->dev.flash, p->offset, f->back, n), HOTA_OK);
+}
+
+/* Writer 1 puts 2 sectors of the image and half a sector of zeros on flash and is dropped;
+ * writer 2 keeps the 2 sectors, writes the rest, and the slot holds the whole image. */
+static void test_resume_keeps_sectors(void **state)
+{
+    fx_t *f = *state;
+    hota_image_info_t info;
+    uint8_t ones[64];
+    assert_int_equal(hota_slot_begin(&f->w, &f->dev, 0, HOTA_SLOT_SIZE_SEQUENTIAL), HOTA_OK);
+    assert_int_equal(hota_slot_write(&f->w, f->img, 2 * SECTOR), HOTA_OK);
+    memset(f->back, 0, SECTOR / 2);
+    assert_int_equal(hota_slot_write(&f->w, f->back, SECTOR / 2), HOTA_OK);
+    hota_slot_abort(&f->w);
+
+    assert_int_equal(hota_slot_begin(&f->w, &f->dev, 0, HOTA_SLOT_SIZE_SEQUENTIAL), HOTA_OK);
+    assert_int_equal(hota_slot_resume(&f->w, 2 * SECTOR), HOTA_OK);
+    /* the kept sectors are not erased again: raising their programmed bits is refused */
+    memset(ones, 0xFF, sizeof ones);
+    assert_memory_not_equal(f->img + SECTOR, ones, sizeof ones);
+    assert_int_equal(hota_slot_write_with_offset(&f->w, SECTOR, ones, sizeof ones),
+                     HOTA_E_FLASH_NOT_ERASED);
+    /* the sector after them is erased before its first write (the zeros would refuse it) */
+    assert_int_equal(hota_slot_write(&f->w, f->img + 2 * SECTOR, f->img_len - 2 * SECTOR),
+                     HOTA_OK);
+    read_slot(f, f->img_len);
+    assert_memory_equal(f->back, f->img, f->img_len);
+    assert_int_equal(hota_slot_end(&f->w, &info), HOTA_OK);
+    assert_string_equal(info.app.version, "1.0");
+}
+
+/* Without hota_slot_resume() a new writer starts at 0 and erases as it goes. */
+static void test_without_resume_starts_over(void **state)
+{
+    fx_t *f = *state;
+    assert_int_equal(hota_slot_begin(&f->w, &f->dev, 0, HOTA_SLOT_SIZE_SEQUENTIAL), HOTA_OK);
+    assert_int_equal(hota_slot_write(&f->w, f->img, 2 * SECTOR), HOTA_OK);
+    hota_slot_abort(&f->w);
+    assert_int_equal(hota_slot_begin(&f->w, &f->dev, 0, HOTA_SLOT_SIZE_SEQUENTIAL), HOTA_OK);
+    assert_int_equal(hota_slot_resume(&f->w, 0), HOTA_OK);
+    /* offset 0 again: the magic byte is checked and the sector is erased before writing */
+    assert_int_equal(hota_slot_write(&f->w, f->img + 1, 1), HOTA_E_IMAGE_MAGIC);
+    assert_int_equal(hota_slot_write(&f->w, f->img, SECTOR), HOTA_OK);
+    read_slot(f, SECTOR);
+    assert_memory_equal(f->back, f->img, SECTOR);
+    hota_slot_abort(&f->w);
+}
+
+static void test_resume_errors(void **state)
+{
+    fx_t *f = *state;
+    const hota_partition_t *p = hota_device_slot_part(&f->dev, 0);
+    memset(&f->w, 0, sizeof f->w);
+    assert_int_equal(hota_slot_resume(&f->w, SECTOR), HOTA_E_OTA_NOT_BEGUN);
+    assert_int_equal(hota_slot_begin(&f->w, &f->dev, 0, HOTA_SLOT_SIZE_SEQUENTIAL), HOTA_OK);
+    assert_int_equal(hota_slot_resume(&f->w, SECTOR + 1), HOTA_E_INVALID_ARG);
+    assert_int_equal(hota_slot_resume(&f->w, p->size + SECTOR), HOTA_E_IMAGE_TOO_LARGE);
+    assert_int_equal(hota_slot_resume(&f->w, p->size), HOTA_OK);
+    /* the whole slot is kept: nothing more fits */
+    assert_int_equal(hota_slot_write(&f->w, f->img, 1), HOTA_E_IMAGE_TOO_LARGE);
+    hota_slot_abort(&f->w);
+    assert_int_equal(hota_slot_begin(&f->w, &f->dev, 0, HOTA_SLOT_SIZE_SEQUENTIAL), HOTA_OK);
+    assert_int_equal(hota_slot_write(&f->w, f->img, 16), HOTA_OK);
+    assert_int_equal(hota_slot_resume(&f->w, SECTOR), HOTA_E_BAD_STATE);
+    hota_slot_abort(&f->w);
+    assert_int_equal(hota_slot_resume(&f->w, SECTOR), HOTA_E_OTA_NOT_BEGUN);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_resume_keeps_sectors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_without_resume_starts_over, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_resume_errors, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
