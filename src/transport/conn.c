@@ -34,15 +34,20 @@ static void keep_counters(hota_conn_t *c)
     c->past.bytes_out += now.bytes_out;
 }
 
-/* Fresh filters for a new connection (the previous one's counters are kept in c->past). */
+/* Fresh filters for a new connection (the previous one's counters are kept in c->past).
+ * Without an earlier stack (and not freed) the filters are still as hota_conn_init() left
+ * them: initialising them again would only repeat mbedtls_entropy_init(), about a million
+ * instructions with Debian's mbedTLS (HAVEGE state) (docs/internals/performance.md). */
 static int build_stack(hota_conn_t *c)
 {
     int rc;
-    keep_counters(c);
-    hota_tls_free(&c->tls);
-    hota_tcp_free(&c->tcp);
-    hota_tcp_init(&c->tcp);
-    hota_tls_init(&c->tls);
+    if (c->stack || !c->tls.live) {
+        keep_counters(c);
+        hota_tls_free(&c->tls);
+        hota_tcp_free(&c->tcp);
+        hota_tcp_init(&c->tcp);
+        hota_tls_init(&c->tls);
+    }
     c->stack = NULL;
     rc = hota_tcp_setup(&c->tcp, c->cfg.host, c->cfg.port);
     if (rc != HOTA_OK)
