@@ -8,7 +8,7 @@
 #include "hota/error.h"
 #include "hota/image_create.h"
 #include "hota/ota.h"
-#include "hota/ota_port.h"
+#include "hota/file.h"
 #include "hota/pki.h"
 #include "hota/port.h"
 #include "hota/process.h"

@@ -65,13 +65,13 @@ int hota_efuse_raise(hota_efuse_t *e, uint32_t v);
 void hota_efuse_policy(const hota_efuse_t *e, uint32_t max_len, hota_image_policy_t *p);
 
 /**
- * @brief Load "<path>" (the sidecar path itself).
- * @return HOTA_OK, HOTA_E_NOT_FOUND (no such file), HOTA_E_FILE_OPEN, HOTA_E_IO,
- *         HOTA_E_EFUSE (bad content).
+ * @brief Load "<path>" (the sidecar path itself), through hota_pfile_load().
+ * @return HOTA_OK, HOTA_E_NOT_FOUND (no such file, or not a regular file), HOTA_E_FILE_OPEN,
+ *         HOTA_E_IO, HOTA_E_EFUSE (bad content or length).
  */
 int hota_efuse_load(const char *path, hota_efuse_t *e);
 /**
- * @brief Save to "<path>" atomically (temporary file, then rename).
+ * @brief Save to "<path>" atomically with hota_pfile_replace() (temporary file, fsync, rename).
  * @return HOTA_OK, HOTA_E_INVALID_ARG (path too long), HOTA_E_FILE_OPEN, HOTA_E_IO.
  */
 int hota_efuse_save(const char *path, const hota_efuse_t *e);

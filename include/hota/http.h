@@ -233,6 +233,13 @@ const hota_http_resp_t *hota_http_response(const hota_http_t *h);
 const char *hota_http_www_authenticate(const hota_http_t *h);
 
 /**
+ * @brief The URL of the final response: the request's URL after the redirects followed.
+ * @param h a handle whose hota_http_request() succeeded.
+ * @return a pointer into h (valid as for hota_http_response()); never NULL.
+ */
+const hota_url_t *hota_http_url(const hota_http_t *h);
+
+/**
  * @brief Copy the progress and timing facts.
  * @param h    the handle.
  * @param info receives them.

@@ -3,9 +3,10 @@
  * @brief The socket port: name resolution, TCP connect, timed send/recv, half-close, close.
  *
  * Implemented in port/posix/net.c (client side) and port/posix/net_listen.c (listening side,
- * used by loopback peers in tests). No other file of hota makes a socket call. A socket is an
- * int handle; -1 means "no socket". Every wait is bounded by the caller's timeout in
- * milliseconds; 0 means "do not wait" (only what is already possible happens).
+ * used by loopback peers in tests and, through port/posix/listen.c, by hota serve). Only
+ * port/posix makes socket calls. A socket is an int handle; -1 means "no socket". Every wait
+ * is bounded by the caller's timeout in milliseconds; 0 means "do not wait" (only what is
+ * already possible happens).
  *
  * Results are distinct: a peer FIN is HOTA_E_PEER_FIN, a reset (ECONNRESET, EPIPE) is
  * HOTA_E_CONN_RESET, an expired wait is HOTA_E_TIMEOUT, a name that does not resolve is

@@ -10,7 +10,7 @@
  * allocates there and during each handshake); serving a request never allocates.
  *
  * The second half of this header is the server-side port (port/posix/listen.c): listening
- * sockets, accepted connections and read-only files, the only OS calls the server makes.
+ * sockets and accepted connections. Served files are read through hota/file.h.
  */
 #ifndef HOTA_SERVE_H
 #define HOTA_SERVE_H
@@ -50,13 +50,6 @@ typedef struct hota_sconn {
     hota_listener_t *owner; /**< the listener: its stop source interrupts every wait */
     char peer[64];          /**< "address:port" of the client */
 } hota_sconn_t;
-
-/** An open read-only file. */
-typedef struct hota_sfile {
-    int fd;                 /**< -1 when closed */
-    uint64_t size;          /**< size in bytes at open time */
-    int64_t mtime;          /**< modification time, seconds since the Unix epoch (UTC) */
-} hota_sfile_t;
 
 /** @brief Make l closed (fd -1). Cannot fail. */
 void hota_listener_init(hota_listener_t *l);
@@ -100,16 +93,6 @@ int hota_sconn_shutdown_write(hota_sconn_t *c);
 int hota_sconn_wait_sent(hota_sconn_t *c, uint32_t timeout_ms);
 /** @brief Close; reset != 0 sends RST (SO_LINGER 0) instead of FIN. Safe twice. */
 void hota_sconn_close(hota_sconn_t *c, int reset);
-
-/**
- * @brief Open a regular file for reading and fetch its size and mtime.
- * @return HOTA_OK; HOTA_E_NOT_FOUND (missing, or not a regular file); HOTA_E_FILE_OPEN.
- */
-int hota_sfile_open(hota_sfile_t *f, const char *path);
-/** @brief Read up to cap bytes at offset. @return HOTA_OK (*nread 0 at end) or HOTA_E_IO. */
-int hota_sfile_pread(const hota_sfile_t *f, uint64_t offset, uint8_t *buf, size_t cap, size_t *nread);
-/** @brief Close the file. Safe twice and on an unopened (fd -1) file. */
-void hota_sfile_close(hota_sfile_t *f);
 
 /* ---------------------------------------------------------------------------------------- */
 /* Server                                                                                    */

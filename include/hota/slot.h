@@ -55,6 +55,20 @@ int hota_slot_next_update(const hota_device_t *d, int *slot);
 int hota_slot_begin(hota_slot_writer_t *w, hota_device_t *d, int slot, uint32_t image_size);
 
 /**
+ * @brief Continue an interrupted write: bytes [0, n_written) of the slot are already on flash
+ *        (put there by an earlier writer, before a power loss or a lost connection). Their
+ *        sectors are never erased again and hota_slot_write() continues at n_written.
+ *        Call it right after hota_slot_begin() with HOTA_SLOT_SIZE_SEQUENTIAL (any other size
+ *        erases the slot at begin, these bytes included), before anything is written.
+ * @param w         a begun writer.
+ * @param n_written bytes kept, a multiple of HOTA_FLASH_SECTOR_SIZE; 0 keeps nothing.
+ * @return HOTA_OK; HOTA_E_OTA_NOT_BEGUN; HOTA_E_BAD_STATE (the writer already wrote);
+ *         HOTA_E_INVALID_ARG (n_written not a multiple of the sector size);
+ *         HOTA_E_IMAGE_TOO_LARGE (n_written beyond the slot).
+ */
+int hota_slot_resume(hota_slot_writer_t *w, uint32_t n_written);
+
+/**
  * @brief Append len bytes. The first byte written at offset 0 must be 0xE9.
  * @return HOTA_OK; HOTA_E_OTA_NOT_BEGUN; HOTA_E_IMAGE_MAGIC; HOTA_E_IMAGE_TOO_LARGE; flash
  *         errors (HOTA_E_FLASH_NOT_ERASED if a region is written twice).

@@ -1,15 +1,15 @@
-/* Server-side POSIX calls for hota serve: listening socket, accepted connections, stop signals
- * (through signalfd, so no handler and no global state) and read-only files. */
+/* Server side of hota serve: listening socket and accepted connections on top of the socket
+ * port (hota/net.h), plus stop signals (through signalfd, so no handler and no global state)
+ * that interrupt every wait. */
 #include "hota/error.h"
+#include "hota/net.h"
 #include "hota/port.h"
 #include "hota/serve.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <linux/sockios.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -17,7 +17,6 @@
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 _Static_assert(sizeof(sigset_t) <= sizeof(((hota_listener_t *)0)->saved_mask),
@@ -28,27 +27,6 @@ void hota_listener_init(hota_listener_t *l)
     memset(l, 0, sizeof *l);
     l->fd = -1;
     l->stop_fd = -1;
-}
-
-static int parse_addr(const char *addr, uint16_t port, struct sockaddr_storage *ss,
-                      socklen_t *len)
-{
-    struct sockaddr_in *v4 = (struct sockaddr_in *)ss;
-    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)ss;
-    memset(ss, 0, sizeof *ss);
-    if (inet_pton(AF_INET, addr, &v4->sin_addr) == 1) {
-        v4->sin_family = AF_INET;
-        v4->sin_port = htons(port);
-        *len = sizeof *v4;
-        return HOTA_OK;
-    }
-    if (inet_pton(AF_INET6, addr, &v6->sin6_addr) == 1) {
-        v6->sin6_family = AF_INET6;
-        v6->sin6_port = htons(port);
-        *len = sizeof *v6;
-        return HOTA_OK;
-    }
-    return HOTA_E_INVALID_ARG;
 }
 
 static void restore_mask(const hota_listener_t *l)
@@ -75,39 +53,12 @@ static int open_stop_fd(hota_listener_t *l)
     return HOTA_OK;
 }
 
-static int bound_port(int fd, uint16_t *port)
-{
-    struct sockaddr_storage ss;
-    socklen_t len = sizeof ss;
-    if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
-        return HOTA_E_SOCKET;
-    if (ss.ss_family == AF_INET6)
-        *port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
-    else
-        *port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
-    return HOTA_OK;
-}
-
 int hota_listener_open(hota_listener_t *l, const char *bind_addr, uint16_t port,
                        int stop_on_signals)
 {
-    struct sockaddr_storage ss;
-    socklen_t len;
-    int one = 1;
-    int rc = parse_addr(bind_addr ? bind_addr : "127.0.0.1", port, &ss, &len);
-    if (rc != HOTA_OK)
-        return rc;
-    rc = HOTA_E_SOCKET;
-    l->fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (l->fd < 0)
-        goto out;
-    setsockopt(l->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (bind(l->fd, (struct sockaddr *)&ss, len) != 0 || listen(l->fd, 16) != 0)
-        goto out;
-    if (bound_port(l->fd, &l->port) != HOTA_OK)
-        goto out;
-    rc = stop_on_signals ? open_stop_fd(l) : HOTA_OK;
-out:
+    int rc = hota_net_listen(bind_addr ? bind_addr : "127.0.0.1", port, 16, &l->fd, &l->port);
+    if (rc == HOTA_OK && stop_on_signals)
+        rc = open_stop_fd(l);
     if (rc != HOTA_OK)
         hota_listener_close(l);
     return rc;
@@ -149,16 +100,21 @@ static int wait_fd(hota_listener_t *l, int fd, short events, uint32_t timeout_ms
     }
 }
 
-static void peer_name(const struct sockaddr_storage *ss, char *out, size_t cap)
+/* "address:port" of the connected peer ("?:0" when the socket no longer has one). */
+static void peer_name(int fd, char *out, size_t cap)
 {
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
     char ip[INET6_ADDRSTRLEN] = "?";
     unsigned port = 0;
-    if (ss->ss_family == AF_INET6) {
-        const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)ss;
+    if (getpeername(fd, (struct sockaddr *)&ss, &len) != 0)
+        ss.ss_family = AF_UNSPEC;
+    if (ss.ss_family == AF_INET6) {
+        const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)&ss;
         inet_ntop(AF_INET6, &a->sin6_addr, ip, sizeof ip);
         port = ntohs(a->sin6_port);
-    } else if (ss->ss_family == AF_INET) {
-        const struct sockaddr_in *a = (const struct sockaddr_in *)ss;
+    } else if (ss.ss_family == AF_INET) {
+        const struct sockaddr_in *a = (const struct sockaddr_in *)&ss;
         inet_ntop(AF_INET, &a->sin_addr, ip, sizeof ip);
         port = ntohs(a->sin_port);
     }
@@ -167,33 +123,22 @@ static void peer_name(const struct sockaddr_storage *ss, char *out, size_t cap)
 
 int hota_listener_accept(hota_listener_t *l, hota_sconn_t *c, uint32_t timeout_ms)
 {
-    struct sockaddr_storage ss;
-    socklen_t len = sizeof ss;
-    int one = 1;
     int rc = wait_fd(l, l->fd, POLLIN, timeout_ms);
     memset(c, 0, sizeof *c);
     c->fd = -1;
     c->owner = l;
+    if (rc == HOTA_OK)
+        rc = hota_net_accept(l->fd, 0, &c->fd);
     if (rc != HOTA_OK)
         return rc;
-    c->fd = accept(l->fd, (struct sockaddr *)&ss, &len);
-    if (c->fd < 0)
-        return errno == EAGAIN || errno == ECONNABORTED ? HOTA_E_TIMEOUT : HOTA_E_SOCKET;
-    fcntl(c->fd, F_SETFD, FD_CLOEXEC);
-    if (fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) | O_NONBLOCK) != 0) {
-        hota_sconn_close(c, 0);
-        return HOTA_E_SOCKET;
-    }
-    setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    peer_name(&ss, c->peer, sizeof c->peer);
+    (void)hota_net_set_nodelay(c->fd, 1);
+    peer_name(c->fd, c->peer, sizeof c->peer);
     return HOTA_OK;
 }
 
 void hota_listener_close(hota_listener_t *l)
 {
-    if (l->fd >= 0)
-        close(l->fd);
-    l->fd = -1;
+    hota_net_close(&l->fd);
     if (l->stop_fd >= 0) {
         close(l->stop_fd);
         restore_mask(l);
@@ -205,16 +150,9 @@ int hota_sconn_send(hota_sconn_t *c, const uint8_t *buf, size_t len, size_t *nwr
                     uint32_t timeout_ms)
 {
     for (;;) {
-        ssize_t n = send(c->fd, buf, len, MSG_NOSIGNAL);
-        int rc;
-        if (n > 0) {
-            *nwritten = (size_t)n;
-            return HOTA_OK;
-        }
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
-            return errno == EPIPE || errno == ECONNRESET ? HOTA_E_CONN_RESET : HOTA_E_SEND;
+        int rc = hota_net_send(c->fd, buf, len, nwritten, 0);
+        if (rc != HOTA_E_TIMEOUT)
+            return rc;
         rc = wait_fd(c->owner, c->fd, POLLOUT, timeout_ms);
         if (rc != HOTA_OK)
             return rc;
@@ -225,20 +163,9 @@ int hota_sconn_recv(hota_sconn_t *c, uint8_t *buf, size_t cap, size_t *nread,
                     uint32_t timeout_ms)
 {
     for (;;) {
-        ssize_t n = recv(c->fd, buf, cap, 0);
-        int rc;
-        if (n > 0) {
-            *nread = (size_t)n;
-            return HOTA_OK;
-        }
-        if (n == 0)
-            return HOTA_E_PEER_FIN;
-        if (errno == EINTR)
-            continue;
-        if (errno == ECONNRESET)
-            return HOTA_E_CONN_RESET;
-        if (errno != EAGAIN && errno != EWOULDBLOCK)
-            return HOTA_E_SOCKET;
+        int rc = hota_net_recv(c->fd, buf, cap, nread, 0);
+        if (rc != HOTA_E_TIMEOUT)
+            return rc;
         rc = wait_fd(c->owner, c->fd, POLLIN, timeout_ms);
         if (rc != HOTA_OK)
             return rc;
@@ -247,7 +174,7 @@ int hota_sconn_recv(hota_sconn_t *c, uint8_t *buf, size_t cap, size_t *nread,
 
 int hota_sconn_shutdown_write(hota_sconn_t *c)
 {
-    return shutdown(c->fd, SHUT_WR) == 0 ? HOTA_OK : HOTA_E_SOCKET;
+    return hota_net_shutdown_wr(c->fd);
 }
 
 int hota_sconn_wait_sent(hota_sconn_t *c, uint32_t timeout_ms)
@@ -267,47 +194,8 @@ int hota_sconn_wait_sent(hota_sconn_t *c, uint32_t timeout_ms)
 
 void hota_sconn_close(hota_sconn_t *c, int reset)
 {
-    if (c->fd < 0)
-        return;
-    if (reset) {
-        struct linger lg = {1, 0};
-        setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
-    }
-    close(c->fd);
-    c->fd = -1;
-}
-
-int hota_sfile_open(hota_sfile_t *f, const char *path)
-{
-    struct stat st;
-    f->fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    if (f->fd < 0)
-        return errno == ENOENT || errno == ENOTDIR ? HOTA_E_NOT_FOUND : HOTA_E_FILE_OPEN;
-    if (fstat(f->fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        hota_sfile_close(f);
-        return HOTA_E_NOT_FOUND;
-    }
-    f->size = (uint64_t)st.st_size;
-    f->mtime = (int64_t)st.st_mtime;
-    return HOTA_OK;
-}
-
-int hota_sfile_pread(const hota_sfile_t *f, uint64_t offset, uint8_t *buf, size_t cap, size_t *nread)
-{
-    for (;;) {
-        ssize_t n = pread(f->fd, buf, cap, (off_t)offset);
-        if (n >= 0) {
-            *nread = (size_t)n;
-            return HOTA_OK;
-        }
-        if (errno != EINTR)
-            return HOTA_E_IO;
-    }
-}
-
-void hota_sfile_close(hota_sfile_t *f)
-{
-    if (f->fd >= 0)
-        close(f->fd);
-    f->fd = -1;
+    if (reset)
+        hota_net_abort(&c->fd);
+    else
+        hota_net_close(&c->fd);
 }

@@ -1,4 +1,5 @@
-/* POSIX sockets, listening side: loopback peers (tests) bind, listen and accept through here. */
+/* POSIX sockets, listening side: bind, listen and accept for hota serve (listen.c) and the
+ * loopback peers of tests. */
 #define _GNU_SOURCE /* accept4 */
 #include "hota/net.h"
 

@@ -1,7 +1,9 @@
-/* Emulated eFuse: defaults, sidecar encoding, image policy. */
+/* Emulated eFuse: defaults, sidecar encoding and file, image policy. */
 #include "hota/efuse.h"
 
 #include "hota/error.h"
+#include "hota/file.h"
+#include "core/bytes.h"
 
 #include <string.h>
 
@@ -24,17 +26,6 @@ void hota_efuse_init(hota_efuse_t *e)
     e->running = HOTA_SLOT_NONE;
 }
 
-static void put32(uint8_t *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 static uint8_t running_code(int running)
 {
     if (running == HOTA_SLOT_FACTORY)
@@ -49,16 +40,14 @@ void hota_efuse_encode(const hota_efuse_t *e, uint8_t out[HOTA_EFUSE_FILE_SIZE])
     memset(out, 0, HOTA_EFUSE_FILE_SIZE);
     memcpy(out, EFUSE_MAGIC, 4);
     out[4] = (uint8_t)EFUSE_VERSION;
-    out[6] = (uint8_t)(HOTA_EFUSE_FILE_SIZE & 0xFF);
-    out[7] = (uint8_t)(HOTA_EFUSE_FILE_SIZE >> 8);
-    put32(out + OFF_FLAGS, e->flags);
-    put32(out + OFF_SECVER, e->secure_version);
-    out[OFF_CHIP] = (uint8_t)e->chip_id;
-    out[OFF_CHIP + 1] = (uint8_t)(e->chip_id >> 8);
+    hota_put_le16(out + 6, (uint16_t)HOTA_EFUSE_FILE_SIZE);
+    hota_put_le32(out + OFF_FLAGS, e->flags);
+    hota_put_le32(out + OFF_SECVER, e->secure_version);
+    hota_put_le16(out + OFF_CHIP, e->chip_id);
     out[OFF_NKEYS] = e->key_count;
     out[OFF_RUNNING] = running_code(e->running);
     memcpy(out + OFF_KEYS, e->key_digest, sizeof e->key_digest);
-    put32(out + OFF_CRC, hota_crc32_le(0, out, OFF_CRC));
+    hota_put_le32(out + OFF_CRC, hota_crc32_le(0, out, OFF_CRC));
 }
 
 static int decode_running(uint8_t code, int *running)
@@ -80,14 +69,14 @@ int hota_efuse_decode(const uint8_t *in, size_t len, hota_efuse_t *e)
     if (len != HOTA_EFUSE_FILE_SIZE || memcmp(in, EFUSE_MAGIC, 4) != 0)
         return HOTA_E_EFUSE;
     if (in[4] != EFUSE_VERSION || in[5] != 0 ||
-        (in[6] | in[7] << 8) != (int)HOTA_EFUSE_FILE_SIZE)
+        hota_get_le16(in + 6) != HOTA_EFUSE_FILE_SIZE)
         return HOTA_E_EFUSE;
-    if (get32(in + OFF_CRC) != hota_crc32_le(0, in, OFF_CRC))
+    if (hota_get_le32(in + OFF_CRC) != hota_crc32_le(0, in, OFF_CRC))
         return HOTA_E_EFUSE;
     hota_efuse_init(&t);
-    t.flags = get32(in + OFF_FLAGS);
-    t.secure_version = get32(in + OFF_SECVER);
-    t.chip_id = (uint16_t)(in[OFF_CHIP] | in[OFF_CHIP + 1] << 8);
+    t.flags = hota_get_le32(in + OFF_FLAGS);
+    t.secure_version = hota_get_le32(in + OFF_SECVER);
+    t.chip_id = hota_get_le16(in + OFF_CHIP);
     t.key_count = in[OFF_NKEYS];
     if (t.key_count > HOTA_EFUSE_MAX_KEYS || decode_running(in[OFF_RUNNING], &t.running))
         return HOTA_E_EFUSE;
@@ -115,4 +104,21 @@ void hota_efuse_policy(const hota_efuse_t *e, uint32_t max_len, hota_image_polic
     }
     p->require_app_desc = 1;
     p->max_len = max_len;
+}
+
+int hota_efuse_load(const char *path, hota_efuse_t *e)
+{
+    uint8_t buf[HOTA_EFUSE_FILE_SIZE];
+    size_t n = 0;
+    int rc = hota_pfile_load(path, buf, sizeof buf, &n);
+    if (rc == HOTA_E_BUFFER_TOO_SMALL)
+        return HOTA_E_EFUSE; /* longer than a record */
+    return rc != HOTA_OK ? rc : hota_efuse_decode(buf, n, e);
+}
+
+int hota_efuse_save(const char *path, const hota_efuse_t *e)
+{
+    uint8_t buf[HOTA_EFUSE_FILE_SIZE];
+    hota_efuse_encode(e, buf);
+    return hota_pfile_replace(path, buf, sizeof buf);
 }

@@ -2,26 +2,14 @@
 #include "hota/otadata.h"
 
 #include "hota/error.h"
+#include "core/bytes.h"
 
 #include <string.h>
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-    p[2] = (uint8_t)(v >> 16);
-    p[3] = (uint8_t)(v >> 24);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
 
 uint32_t hota_otadata_crc(uint32_t seq)
 {
     uint8_t b[4];
-    put32(b, seq);
+    hota_put_le32(b, seq);
     return hota_crc32_le(UINT32_MAX, b, sizeof b);
 }
 
@@ -35,18 +23,18 @@ void hota_otadata_make(hota_otadata_entry_t *e, uint32_t seq, uint32_t state)
 
 void hota_otadata_decode(const uint8_t in[HOTA_OTADATA_ENTRY_SIZE], hota_otadata_entry_t *e)
 {
-    e->seq = get32(in);
+    e->seq = hota_get_le32(in);
     memcpy(e->label, in + 4, sizeof e->label);
-    e->state = get32(in + 24);
-    e->crc = get32(in + 28);
+    e->state = hota_get_le32(in + 24);
+    e->crc = hota_get_le32(in + 28);
 }
 
 void hota_otadata_encode(const hota_otadata_entry_t *e, uint8_t out[HOTA_OTADATA_ENTRY_SIZE])
 {
-    put32(out, e->seq);
+    hota_put_le32(out, e->seq);
     memcpy(out + 4, e->label, sizeof e->label);
-    put32(out + 24, e->state);
-    put32(out + 28, e->crc);
+    hota_put_le32(out + 24, e->state);
+    hota_put_le32(out + 28, e->crc);
 }
 
 int hota_otadata_crc_ok(const hota_otadata_entry_t *e)

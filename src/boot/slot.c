@@ -135,6 +135,22 @@ int hota_slot_begin(hota_slot_writer_t *w, hota_device_t *d, int slot, uint32_t 
     return HOTA_OK;
 }
 
+int hota_slot_resume(hota_slot_writer_t *w, uint32_t n_written)
+{
+    if (!w->begun)
+        return HOTA_E_OTA_NOT_BEGUN;
+    if (w->written_end)
+        return HOTA_E_BAD_STATE;
+    if (n_written % SECTOR)
+        return HOTA_E_INVALID_ARG;
+    if (n_written > w->part->size)
+        return HOTA_E_IMAGE_TOO_LARGE;
+    for (uint32_t s = 0; s < n_written / SECTOR; s++)
+        mark_erased(w, s);
+    w->written_end = n_written;
+    return HOTA_OK;
+}
+
 int hota_slot_write_with_offset(hota_slot_writer_t *w, uint32_t offset, const void *buf,
                                 size_t len)
 {

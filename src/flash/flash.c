@@ -15,25 +15,27 @@ static int flash_in_range(const hota_flash_t *f, uint32_t addr, uint64_t len)
     return addr <= size && len <= (uint64_t)(size - addr);
 }
 
-int hota_flash_read(hota_flash_t *f, uint32_t addr, void *buf, size_t len)
+/* The checks of a read or write: HOTA_OK, HOTA_E_INVALID_ARG or HOTA_E_FLASH_RANGE. */
+static int check_io(const hota_flash_t *f, uint32_t addr, const void *buf, size_t len)
 {
     if (!flash_valid(f) || (!buf && len))
         return HOTA_E_INVALID_ARG;
-    if (!flash_in_range(f, addr, len))
-        return HOTA_E_FLASH_RANGE;
-    if (len == 0)
-        return HOTA_OK;
+    return flash_in_range(f, addr, len) ? HOTA_OK : HOTA_E_FLASH_RANGE;
+}
+
+int hota_flash_read(hota_flash_t *f, uint32_t addr, void *buf, size_t len)
+{
+    int rc = check_io(f, addr, buf, len);
+    if (rc != HOTA_OK || len == 0)
+        return rc;
     return f->ops->read(f->ctx, addr, buf, len);
 }
 
 int hota_flash_write(hota_flash_t *f, uint32_t addr, const void *buf, size_t len)
 {
-    if (!flash_valid(f) || (!buf && len))
-        return HOTA_E_INVALID_ARG;
-    if (!flash_in_range(f, addr, len))
-        return HOTA_E_FLASH_RANGE;
-    if (len == 0)
-        return HOTA_OK;
+    int rc = check_io(f, addr, buf, len);
+    if (rc != HOTA_OK || len == 0)
+        return rc;
     f->ops_count++;
     return f->ops->write(f->ctx, addr, buf, len);
 }

@@ -2,6 +2,7 @@
 #include "hota/partition.h"
 
 #include "hota/error.h"
+#include "core/bytes.h"
 
 #include <mbedtls/md5.h>
 #include <string.h>
@@ -11,20 +12,7 @@
 static const uint8_t part_magic[2] = {0xAA, 0x50};
 static const uint8_t md5_magic[2] = {0xEB, 0xEB};
 
-/* ---- little-endian helpers -------------------------------------------------------------- */
-
-static uint32_t get_le32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static void put_le32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-    p[2] = (uint8_t)(v >> 16);
-    p[3] = (uint8_t)(v >> 24);
-}
+/* ---- helpers ---------------------------------------------------------------------------- */
 
 static int all_ff(const uint8_t *p, size_t n)
 {
@@ -126,10 +114,10 @@ static void entry_decode(const uint8_t *e, hota_partition_t *p)
     memset(p, 0, sizeof *p);
     p->type = e[2];
     p->subtype = e[3];
-    p->offset = get_le32(e + 4);
-    p->size = get_le32(e + 8);
+    p->offset = hota_get_le32(e + 4);
+    p->size = hota_get_le32(e + 8);
     memcpy(p->label, e + 12, strnlen((const char *)e + 12, 16)); /* up to the first NUL */
-    p->flags = get_le32(e + 28);
+    p->flags = hota_get_le32(e + 28);
 }
 
 static void entry_encode(const hota_partition_t *p, uint8_t *e)
@@ -137,11 +125,11 @@ static void entry_encode(const hota_partition_t *p, uint8_t *e)
     memcpy(e, part_magic, 2);
     e[2] = p->type;
     e[3] = p->subtype;
-    put_le32(e + 4, p->offset);
-    put_le32(e + 8, p->size);
+    hota_put_le32(e + 4, p->offset);
+    hota_put_le32(e + 8, p->size);
     memset(e + 12, 0, 16);
     memcpy(e + 12, p->label, strnlen(p->label, 16));
-    put_le32(e + 28, p->flags);
+    hota_put_le32(e + 28, p->flags);
 }
 
 static int md5_entry_check(const uint8_t *bin, size_t off)

@@ -227,6 +227,11 @@ const char *hota_http_www_authenticate(const hota_http_t *h)
     return h->resp.www_authenticate[0] ? h->resp.www_authenticate : NULL;
 }
 
+const hota_url_t *hota_http_url(const hota_http_t *h)
+{
+    return &h->url;
+}
+
 void hota_http_get_info(const hota_http_t *h, hota_http_info_t *info)
 {
     *info = h->info;

@@ -2,6 +2,7 @@
 #include "hota/image_create.h"
 
 #include "hota/error.h"
+#include "core/bytes.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -115,14 +116,6 @@ int hota_image_create_size(const hota_image_create_params_t *p, uint32_t *size)
     return rc;
 }
 
-static void put32(uint8_t *b, uint32_t v)
-{
-    b[0] = (uint8_t)v;
-    b[1] = (uint8_t)(v >> 8);
-    b[2] = (uint8_t)(v >> 16);
-    b[3] = (uint8_t)(v >> 24);
-}
-
 /* xorshift64*, 32 bits per step: fills n (a multiple of 4) bytes. */
 static void rng_fill(uint64_t *st, uint8_t *b, size_t n)
 {
@@ -132,7 +125,7 @@ static void rng_fill(uint64_t *st, uint8_t *b, size_t n)
         x ^= x << 25;
         x ^= x >> 27;
         *st = x;
-        put32(b + i, (uint32_t)((x * 0x2545F4914F6CDD1DULL) >> 32));
+        hota_put_le32(b + i, (uint32_t)((x * 0x2545F4914F6CDD1DULL) >> 32));
     }
 }
 
@@ -141,7 +134,7 @@ static uint64_t rng_seed(const hota_image_create_params_t *p)
     mbedtls_sha256_context c;
     uint8_t h[32], sv[4];
     uint64_t s = 0;
-    put32(sv, p->secure_version);
+    hota_put_le32(sv, p->secure_version);
     mbedtls_sha256_init(&c);
     mbedtls_sha256_starts_ret(&c, 0);
     mbedtls_sha256_update_ret(&c, (const uint8_t *)p->project, strlen(p->project) + 1);
@@ -213,8 +206,8 @@ static void copy_field(uint8_t *dst, const char *s)
 static void build_desc(const hota_image_create_params_t *p, const uint8_t elf[32], uint8_t *d)
 {
     memset(d, 0, DESC_LEN);
-    put32(d, DESC_MAGIC);
-    put32(d + 4, p->secure_version);
+    hota_put_le32(d, DESC_MAGIC);
+    hota_put_le32(d + 4, p->secure_version);
     copy_field(d + 16, p->version);
     copy_field(d + 48, p->project);
     copy_field(d + 80, p->time);
@@ -230,7 +223,7 @@ static void build_header(uint8_t *h)
     h[1] = NSEG;
     h[2] = SPI_MODE_DIO;
     h[3] = SPI_2MB_40MHZ;
-    put32(h + 4, ENTRY_ADDR);
+    hota_put_le32(h + 4, ENTRY_ADDR);
     h[8] = WP_PIN_DISABLED;
     h[17] = 0xFF; /* max_chip_rev_full 0xFFFF: no upper limit */
     h[18] = 0xFF;
@@ -244,8 +237,8 @@ static int emit_segments(writer_t *w, const hota_image_create_params_t *p, const
     for (unsigned i = 0; i < NSEG && rc == HOTA_OK; i++) {
         uint8_t sh[SEG_HDR_LEN];
         uint32_t filler = l->len[i];
-        put32(sh, l->addr[i]);
-        put32(sh + 4, l->len[i]);
+        hota_put_le32(sh, l->addr[i]);
+        hota_put_le32(sh + 4, l->len[i]);
         rc = emit(w, sh, sizeof sh);
         if (rc == HOTA_OK && i == 0) {
             build_desc(p, elf, w->buf);

@@ -2,6 +2,7 @@
 #include "sbv2_priv.h"
 
 #include "hota/error.h"
+#include "core/bytes.h"
 
 #include <mbedtls/ecdsa.h>
 #include <mbedtls/ecp.h>
@@ -52,11 +53,6 @@ int hota_sbv2_mbedtls_err(int mbedtls_rc, int fallback)
     return fallback;
 }
 
-static uint32_t le32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 /* The shape of a block from its version, digest type and curve id; NULL when unknown. */
 static const struct block_shape *block_shape(const uint8_t *blk)
 {
@@ -82,7 +78,7 @@ int hota_sbv2_parse_block(const uint8_t *sector, unsigned i, hota_sbv2_block_t *
         return HOTA_E_NOT_FOUND;
     if (blk[1] != HOTA_SBV2_VERSION_RSA && blk[1] != HOTA_SBV2_VERSION_ECDSA)
         return HOTA_E_SIG_BLOCK;
-    if (hota_crc32_le(0, blk, HOTA_SBV2_CRC_LEN) != le32(blk + SBV2_OFF_CRC))
+    if (hota_crc32_le(0, blk, HOTA_SBV2_CRC_LEN) != hota_get_le32(blk + SBV2_OFF_CRC))
         return HOTA_E_SIG_CRC;
     sh = block_shape(blk);
     if (!sh)

@@ -2,6 +2,7 @@
 #include "sbv2_priv.h"
 
 #include "hota/error.h"
+#include "core/bytes.h"
 
 #include <mbedtls/ecp.h>
 #include <mbedtls/rsa.h>
@@ -32,19 +33,10 @@ static int rsa_montgomery(const mbedtls_mpi *n, mbedtls_mpi *rinv, uint32_t *mda
     if (mrc == 0)
         mrc = mbedtls_mpi_write_binary_le(&inv, inv_le, sizeof inv_le);
     if (mrc == 0)
-        *mdash = 0u - ((uint32_t)inv_le[0] | (uint32_t)inv_le[1] << 8 |
-                       (uint32_t)inv_le[2] << 16 | (uint32_t)inv_le[3] << 24);
+        *mdash = 0u - hota_get_le32(inv_le);
     mbedtls_mpi_free(&inv);
     mbedtls_mpi_free(&t);
     return mrc == 0 ? HOTA_OK : hota_sbv2_mbedtls_err(mrc, HOTA_E_KEY);
-}
-
-static void put_le32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-    p[2] = (uint8_t)(v >> 16);
-    p[3] = (uint8_t)(v >> 24);
 }
 
 int hota_sbv2_rsa_material(const mbedtls_mpi *n, const mbedtls_mpi *e,
@@ -66,7 +58,7 @@ int hota_sbv2_rsa_material(const mbedtls_mpi *n, const mbedtls_mpi *e,
     rc = HOTA_E_KEY;
     if (mbedtls_mpi_write_binary_le(&rinv, out + SBV2_RSA_BYTES + 4, SBV2_RSA_BYTES) != 0)
         goto out;
-    put_le32(out + 2 * SBV2_RSA_BYTES + 4, mdash);
+    hota_put_le32(out + 2 * SBV2_RSA_BYTES + 4, mdash);
     rc = HOTA_OK;
 out:
     mbedtls_mpi_free(&rinv);

@@ -3,6 +3,7 @@
 
 #include "hota/error.h"
 #include "hota/port.h"
+#include "core/bytes.h"
 
 #include <mbedtls/ctr_drbg.h>
 #include <mbedtls/ecdsa.h>
@@ -25,14 +26,6 @@ static int entropy_cb(void *unused, unsigned char *buf, size_t len)
 {
     (void)unused;
     return hota_entropy(buf, len) == HOTA_OK ? 0 : MBEDTLS_ERR_ENTROPY_SOURCE_FAILED;
-}
-
-static void put_le32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-    p[2] = (uint8_t)(v >> 16);
-    p[3] = (uint8_t)(v >> 24);
 }
 
 /* RSA-PSS (SHA-256, MGF1-SHA-256, 32-byte salt) over the digest; stored little-endian. */
@@ -98,7 +91,7 @@ static int fill_block(mbedtls_pk_context *pk, mbedtls_ctr_drbg_context *drbg,
     else
         rc = sign_ecdsa(pk, drbg, blk + SBV2_OFF_DIGEST, dlen, blk + off + len);
     if (rc == HOTA_OK)
-        put_le32(blk + SBV2_OFF_CRC, hota_crc32_le(0, blk, HOTA_SBV2_CRC_LEN));
+        hota_put_le32(blk + SBV2_OFF_CRC, hota_crc32_le(0, blk, HOTA_SBV2_CRC_LEN));
     return rc;
 }
 

@@ -9,6 +9,7 @@
 
 #include "hota/error.h"
 #include "image/verifier_priv.h"
+#include "core/bytes.h"
 
 #include <string.h>
 
@@ -35,16 +36,6 @@ enum state {
 
 typedef void (*take_fn)(hota_image_verifier_t *v, const uint8_t *b, size_t n);
 typedef int (*done_fn)(hota_image_verifier_t *v);
-
-static uint32_t le32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint16_t le16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] | p[1] << 8);
-}
 
 static int sig_required(const hota_image_verifier_t *v)
 {
@@ -126,14 +117,14 @@ static int done_flash(hota_image_verifier_t *v)
     v->info.spi_mode = v->small[2];
     v->info.spi_speed = v->small[3] & 0x0F;
     v->info.spi_size = v->small[3] >> 4;
-    v->info.entry_addr = le32(v->small + 4);
+    v->info.entry_addr = hota_get_le32(v->small + 4);
     go(v, ST_CHIP, 2);
     return HOTA_OK;
 }
 
 static int done_chip(hota_image_verifier_t *v)
 {
-    v->info.chip_id = le16(v->small + 12);
+    v->info.chip_id = hota_get_le16(v->small + 12);
     if (v->policy.chip_id >= 0 && (int)v->info.chip_id != v->policy.chip_id)
         return HOTA_E_IMAGE_CHIP;
     go(v, ST_HDR_REST, 10);
@@ -142,8 +133,8 @@ static int done_chip(hota_image_verifier_t *v)
 
 static int done_header(hota_image_verifier_t *v)
 {
-    v->info.min_chip_rev_full = le16(v->small + 15);
-    v->info.max_chip_rev_full = le16(v->small + 17);
+    v->info.min_chip_rev_full = hota_get_le16(v->small + 15);
+    v->info.max_chip_rev_full = hota_get_le16(v->small + 17);
     if (v->small[23] > 1)
         return HOTA_E_IMAGE_HEADER;
     v->info.hash_appended = v->small[23];
@@ -176,13 +167,13 @@ static int desc_absent(hota_image_verifier_t *v)
 
 static int done_seg_hdr(hota_image_verifier_t *v)
 {
-    uint32_t len = le32(v->small + 4);
+    uint32_t len = hota_get_le32(v->small + 4);
     int rc = HOTA_OK;
     if ((len & 3u) || (uint64_t)v->off + len >= HOTA_IMAGE_MAX_LEN)
         return HOTA_E_IMAGE_SEGMENT;
     if (v->policy.max_len && (uint64_t)v->off + len > v->policy.max_len)
         return HOTA_E_IMAGE_TOO_LARGE;
-    v->info.segments[v->seg].load_addr = le32(v->small);
+    v->info.segments[v->seg].load_addr = hota_get_le32(v->small);
     v->info.segments[v->seg].length = len;
     v->info.segments[v->seg].offset = v->off;
     v->seg_done = 0;
@@ -205,7 +196,7 @@ static uint32_t seg_left(const hota_image_verifier_t *v)
 
 static int done_desc_magic(hota_image_verifier_t *v)
 {
-    if (le32(v->desc_raw) != HOTA_APP_DESC_MAGIC) {
+    if (hota_get_le32(v->desc_raw) != HOTA_APP_DESC_MAGIC) {
         go(v, ST_SEG_DATA, seg_left(v));
         return desc_absent(v);
     }
@@ -215,7 +206,7 @@ static int done_desc_magic(hota_image_verifier_t *v)
 
 static int done_desc_sv(hota_image_verifier_t *v)
 {
-    v->info.app.secure_version = le32(v->desc_raw + 4);
+    v->info.app.secure_version = hota_get_le32(v->desc_raw + 4);
     if (v->info.app.secure_version < v->policy.min_secure_version)
         return HOTA_E_SECURE_VERSION;
     go(v, ST_DESC_REST, HOTA_APP_DESC_SIZE - 8);

@@ -2,10 +2,9 @@
 #include "ota_int.h"
 
 #include "hota/error.h"
-
+#include "hota/http.h"
 #include "hota/port.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,48 +108,22 @@ static int accept_partial(hota_ota_t *h, const hota_http_resp_t *r)
     return EV_BODY;
 }
 
-/* The Digest challenge of a 401, copied from the raw response head the client keeps in its
- * header buffer (hota_http_resp_t has no field for WWW-Authenticate). */
-static int find_challenge(const hota_ota_t *h, char *out, size_t cap)
-{
-    static const char name[] = "\nwww-authenticate:";
-    const char *p = (const char *)h->http.hdr, *end = p + h->http.hdr_len;
-    for (; p + sizeof name < end; p++) {
-        size_t i = 0, n = 0;
-        while (i < sizeof name - 1 && tolower((unsigned char)p[i]) == name[i])
-            i++;
-        if (i < sizeof name - 1)
-            continue;
-        p += i;
-        while (p < end && (*p == ' ' || *p == '\t'))
-            p++;
-        while (p + n < end && p[n] != '\r' && p[n] != '\n' && n + 1 < cap)
-            n++;
-        memcpy(out, p, n);
-        out[n] = 0;
-        if (strncmp(out, "Digest ", 7) == 0)
-            return HOTA_OK;
-    }
-    return HOTA_E_NOT_FOUND;
-}
-
 /* 401: one more try with the credentials answering the challenge. */
 static int on_unauthorized(hota_ota_t *h)
 {
-    char ch[512];
-    char uri[HOTA_URL_PATH_MAX];
+    const char *ch = hota_http_www_authenticate(&h->http);
     uint8_t rnd[8];
     char cnonce[17];
-    if (h->auth_tried || !h->cfg.http.auth_user || find_challenge(h, ch, sizeof ch) != HOTA_OK)
+    if (h->auth_tried || !h->cfg.http.auth_user || !ch || strncmp(ch, "Digest ", 7) != 0)
         return ota_fail(h, HOTA_E_HTTP_AUTH);
     h->auth_tried = 1;
-    snprintf(uri, sizeof uri, "%s", h->http.url.path);
     hota_entropy(rnd, sizeof rnd);
     for (size_t i = 0; i < sizeof rnd; i++)
         snprintf(cnonce + 2 * i, 3, "%02x", rnd[i]);
     if (ota_digest_header(ch, h->cfg.http.auth_user,
-                          h->cfg.http.auth_pass ? h->cfg.http.auth_pass : "", "GET", uri,
-                          cnonce, h->auth_hdr, sizeof h->auth_hdr) != HOTA_OK)
+                          h->cfg.http.auth_pass ? h->cfg.http.auth_pass : "", "GET",
+                          hota_http_url(&h->http)->path, cnonce, h->auth_hdr,
+                          sizeof h->auth_hdr) != HOTA_OK)
         return ota_fail(h, HOTA_E_HTTP_AUTH);
     return EV_REQUEST;
 }

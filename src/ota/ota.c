@@ -3,7 +3,7 @@
 
 #include "hota/alloc.h"
 #include "hota/error.h"
-#include "hota/ota_port.h"
+#include "hota/file.h"
 #include "hota/port.h"
 
 #include <string.h>

@@ -2,7 +2,8 @@
 #include "ota_int.h"
 
 #include "hota/error.h"
-#include "hota/ota_port.h"
+#include "hota/file.h"
+#include "core/bytes.h"
 
 #include <string.h>
 
@@ -24,53 +25,31 @@ enum {
     OFF_CRC = 284,
 };
 
-static void put32(uint8_t *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-    put32(p, (uint32_t)v);
-    put32(p + 4, (uint32_t)(v >> 32));
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-    return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
-}
-
 void ota_record_encode(const ota_record_t *r, uint8_t out[OTA_REC_SIZE])
 {
     memset(out, 0, OTA_REC_SIZE);
-    put32(out + OFF_MAGIC, OTA_REC_MAGIC);
-    put32(out + OFF_VERSION, OTA_REC_VERSION);
-    put32(out + OFF_SLOT, (uint32_t)r->slot);
-    put64(out + OFF_TOTAL, r->total);
-    put64(out + OFF_N, r->n);
+    hota_put_le32(out + OFF_MAGIC, OTA_REC_MAGIC);
+    hota_put_le32(out + OFF_VERSION, OTA_REC_VERSION);
+    hota_put_le32(out + OFF_SLOT, (uint32_t)r->slot);
+    hota_put_le64(out + OFF_TOTAL, r->total);
+    hota_put_le64(out + OFF_N, r->n);
     memcpy(out + OFF_URL, r->url_hash, 32);
     memcpy(out + OFF_SHA, r->sha, 32);
     memcpy(out + OFF_ETAG, r->etag, sizeof r->etag - 1);
     memcpy(out + OFF_LM, r->last_modified, OFF_CRC - OFF_LM - 1);
-    put32(out + OFF_CRC, hota_crc32_le(0, out, OFF_CRC));
+    hota_put_le32(out + OFF_CRC, hota_crc32_le(0, out, OFF_CRC));
 }
 
 int ota_record_decode(const uint8_t *in, size_t len, ota_record_t *r)
 {
-    if (len != OTA_REC_SIZE || get32(in + OFF_MAGIC) != OTA_REC_MAGIC ||
-        get32(in + OFF_VERSION) != OTA_REC_VERSION ||
-        get32(in + OFF_CRC) != hota_crc32_le(0, in, OFF_CRC))
+    if (len != OTA_REC_SIZE || hota_get_le32(in + OFF_MAGIC) != OTA_REC_MAGIC ||
+        hota_get_le32(in + OFF_VERSION) != OTA_REC_VERSION ||
+        hota_get_le32(in + OFF_CRC) != hota_crc32_le(0, in, OFF_CRC))
         return HOTA_E_OTA_RESUME;
     memset(r, 0, sizeof *r);
-    r->slot = (int32_t)get32(in + OFF_SLOT);
-    r->total = get64(in + OFF_TOTAL);
-    r->n = get64(in + OFF_N);
+    r->slot = (int32_t)hota_get_le32(in + OFF_SLOT);
+    r->total = hota_get_le64(in + OFF_TOTAL);
+    r->n = hota_get_le64(in + OFF_N);
     memcpy(r->url_hash, in + OFF_URL, 32);
     memcpy(r->sha, in + OFF_SHA, 32);
     memcpy(r->etag, in + OFF_ETAG, sizeof r->etag - 1);

@@ -3,6 +3,7 @@
 #include "serve_int.h"
 
 #include "hota/error.h"
+#include "hota/file.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -21,7 +22,9 @@ typedef struct resp {
     int status;
     int head_only;
     int has_file;
-    hota_sfile_t file;
+    int fd;                 /* the served file, -1 when none */
+    uint64_t fsize;         /* its size at open time */
+    int64_t mtime;          /* its modification time, seconds since the epoch */
     const char *msg;        /* body when there is no file */
     uint64_t off, len;      /* body bytes [off, off+len) of the file or msg */
     uint64_t total;         /* whole file size (Content-Range) */
@@ -275,11 +278,11 @@ static size_t build_head(hota_server_t *s, const resp_t *r)
     head_add(s->head, &hl, "HTTP/1.%c %d %s\r\nServer: hota-serve\r\n",
              s->cfg.framing == HOTA_SERVE_CLOSE ? '0' : '1', r->status, reason_of(r->status));
     if (r->has_file) {
-        serve_http_date(r->file.mtime, date);
+        serve_http_date(r->mtime, date);
         head_add(s->head, &hl,
                  "Content-Type: application/octet-stream\r\nETag: \"%llx-%llx\"\r\n"
                  "Last-Modified: %s\r\n",
-                 (unsigned long long)r->file.size, (unsigned long long)r->file.mtime, date);
+                 (unsigned long long)r->fsize, (unsigned long long)r->mtime, date);
     } else {
         head_add(s->head, &hl, "Content-Type: text/plain\r\n");
     }
@@ -306,7 +309,7 @@ static int body_fill(const resp_t *r, uint64_t pos, uint8_t *buf, size_t n)
     }
     while (got < n) {
         size_t k = 0;
-        int rc = hota_sfile_pread(&r->file, r->off + pos + got, buf + got, n - got, &k);
+        int rc = hota_pfile_pread(r->fd, r->off + pos + got, buf + got, n - got, &k);
         if (rc != HOTA_OK)
             return rc;
         if (!k)
@@ -402,13 +405,13 @@ static void file_response(hota_server_t *s, const req_t *q, resp_t *r)
         r->status = st;
         return;
     }
-    if (hota_sfile_open(&r->file, s->path) != HOTA_OK) {
+    if (hota_pfile_open(&r->fd, s->path, &r->fsize, &r->mtime) != HOTA_OK) {
         r->status = 404;
         return;
     }
     r->has_file = 1;
-    r->total = r->file.size;
-    r->len = r->file.size;
+    r->total = r->fsize;
+    r->len = r->fsize;
     r->status = 200;
     if (!s->cfg.no_range && q->range.n)
         r->status = parse_range(q->range, r->total, &r->off, &r->len);
@@ -425,7 +428,7 @@ int serve_respond(hota_server_t *s, size_t head_len)
     resp_t r;
     int rc;
     memset(&r, 0, sizeof r);
-    r.file.fd = -1;
+    r.fd = -1;
     r.status = head_len ? parse_request((const char *)s->req, head_len, &q) : 431;
     if (!r.status && !span_ieq(q.method, "GET") && !span_ieq(q.method, "HEAD"))
         r.status = 405;
@@ -434,7 +437,7 @@ int serve_respond(hota_server_t *s, size_t head_len)
         file_response(s, &q, &r);
     }
     if (r.status >= 400) {
-        hota_sfile_close(&r.file);
+        hota_pfile_close(&r.fd);
         r.has_file = 0;
         snprintf(msg, sizeof msg, "%d %s\n", r.status, reason_of(r.status));
         r.msg = msg;
@@ -442,7 +445,7 @@ int serve_respond(hota_server_t *s, size_t head_len)
         r.len = strlen(msg);
     }
     rc = send_response(s, &r);
-    hota_sfile_close(&r.file);
+    hota_pfile_close(&r.fd);
     if (!head_len)
         head_len = s->req_len;
     memmove(s->req, s->req + head_len, s->req_len - head_len);

@@ -1,9 +1,10 @@
 /* Certificates for tests and demos with mbedTLS x509write: an EC P-256 CA and a server
  * certificate with a hand-built subjectAltName (mbedTLS 2.28 has no writer for it). */
 #include "hota/pki.h"
+#include "serve_int.h"
 
 #include "hota/error.h"
-#include "hota/port.h"
+#include "hota/file.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -34,12 +35,6 @@ typedef struct pki_job {
     char issuer_name[PKI_NAME_CAP];
 } pki_job_t;
 
-static int entropy_cb(void *ctx, unsigned char *buf, size_t len)
-{
-    (void)ctx;
-    return hota_entropy(buf, len) == HOTA_OK ? 0 : MBEDTLS_ERR_CTR_DRBG_ENTROPY_SOURCE_FAILED;
-}
-
 static void pki_init(pki_job_t *j)
 {
     mbedtls_ctr_drbg_init(&j->drbg);
@@ -66,7 +61,7 @@ static int pki_begin(pki_job_t *j)
 {
     static const unsigned char pers[] = "hota-pki";
     unsigned char sn[16];
-    if (mbedtls_ctr_drbg_seed(&j->drbg, entropy_cb, NULL, pers, sizeof pers - 1) != 0)
+    if (mbedtls_ctr_drbg_seed(&j->drbg, serve_entropy, NULL, pers, sizeof pers - 1) != 0)
         return HOTA_E_IO;
     if (mbedtls_pk_setup(&j->key, mbedtls_pk_info_from_type(MBEDTLS_PK_ECKEY)) != 0 ||
         mbedtls_ecp_gen_key(MBEDTLS_ECP_DP_SECP256R1, mbedtls_pk_ec(j->key),
@@ -80,15 +75,7 @@ static int pki_begin(pki_job_t *j)
 
 static int write_file(const char *path, const unsigned char *data, size_t len)
 {
-    FILE *f = fopen(path, "wb");
-    int rc = HOTA_E_FILE_OPEN;
-    if (!f)
-        return rc;
-    if (fwrite(data, 1, len, f) == len)
-        rc = HOTA_OK;
-    if (fclose(f) != 0)
-        rc = HOTA_E_FILE_OPEN;
-    return rc;
+    return hota_pfile_replace(path, data, len) == HOTA_OK ? HOTA_OK : HOTA_E_FILE_OPEN;
 }
 
 static int name_ok(const char *s, size_t max)

@@ -27,6 +27,9 @@ int serve_respond(hota_server_t *s, size_t head_len);
  * it / an error (rc the code that stopped the request loop). Sets s->rep.ended. */
 void serve_finish(hota_server_t *s, int rc);
 
+/* server.c: hota_entropy() as the entropy source of an mbedtls_ctr_drbg_seed() (ctx unused). */
+int serve_entropy(void *ctx, unsigned char *buf, size_t len);
+
 /* httpdate.c: "Sun, 06 Nov 1994 08:49:37 GMT" for seconds since the epoch. */
 void serve_http_date(int64_t t, char out[32]);
 

@@ -72,7 +72,7 @@ void hota_server_init(hota_server_t *s)
     mbedtls_ssl_init(&s->ssl);
 }
 
-static int entropy_cb(void *ctx, unsigned char *buf, size_t len)
+int serve_entropy(void *ctx, unsigned char *buf, size_t len)
 {
     (void)ctx;
     return hota_entropy(buf, len) == HOTA_OK ? 0 : MBEDTLS_ERR_CTR_DRBG_ENTROPY_SOURCE_FAILED;
@@ -82,7 +82,7 @@ static int setup_tls(hota_server_t *s)
 {
     static const unsigned char pers[] = "hota-serve";
     const hota_serve_config_t *c = &s->cfg;
-    if (mbedtls_ctr_drbg_seed(&s->drbg, entropy_cb, NULL, pers, sizeof pers - 1) != 0)
+    if (mbedtls_ctr_drbg_seed(&s->drbg, serve_entropy, NULL, pers, sizeof pers - 1) != 0)
         return HOTA_E_IO;
     if (mbedtls_x509_crt_parse_file(&s->cert, c->cert_path) != 0)
         return HOTA_E_CERT_LOAD;

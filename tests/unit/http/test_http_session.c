@@ -145,6 +145,7 @@ static void test_redirect_relative(void **state)
     assert_int_equal(info.connects, 1); /* the small body was drained; connection kept */
     assert_int_equal(info.reused, 1);
     assert_non_null(strstr(fx_sent(f), "GET /old/new/fw.bin?x=1 HTTP/1.1\r\n"));
+    assert_string_equal(hota_http_url(&f->h)->path, "/old/new/fw.bin?x=1");
     assert_int_equal(count_of(fx_sent(f), "Authorization: Basic dTpw"), 2);
 }
 
@@ -165,6 +166,8 @@ static void test_redirect_absolute(void **state)
     assert_int_equal(info.redirects, 1);
     assert_int_equal(info.connects, 2); /* another origin: another connection */
     assert_non_null(strstr(fx_sent(f), "GET /a.bin HTTP/1.1\r\nHost: cdn.test:8443\r\n"));
+    assert_string_equal(hota_http_url(&f->h)->host, "cdn.test");
+    assert_string_equal(hota_http_url(&f->h)->path, "/a.bin");
     /* the configured credentials went to the requested origin only */
     assert_int_equal(count_of(fx_sent(f), "Authorization:"), 1);
 }

@@ -1,10 +1,14 @@
 /**
- * @file ota_port.h
- * @brief File services of the OTA engine, implemented under port/ (port/posix for Linux):
- *        reading a local image file, and the small progress record replaced atomically.
+ * @file file.h
+ * @brief Small-file services, implemented under port/ (port/posix/file.c for Linux): reading a
+ *        regular file at offsets (update images, served files), and whole small records
+ *        (the OTA progress record, the eFuse sidecar) loaded at once and replaced atomically.
+ *
+ * Descriptors returned by hota_pfile_open() belong to the caller until hota_pfile_close().
+ * Paths are only read during each call.
  */
-#ifndef HOTA_OTA_PORT_H
-#define HOTA_OTA_PORT_H
+#ifndef HOTA_FILE_H
+#define HOTA_FILE_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -14,7 +18,7 @@ extern "C" {
 #endif
 
 /**
- * @brief Open a regular file for reading.
+ * @brief Open a regular file for reading. Opening never blocks (a FIFO is refused, not waited on).
  * @param fd    receives the descriptor (-1 on failure).
  * @param size  receives the size in bytes.
  * @param mtime receives the modification time (seconds since the epoch); may be NULL.
@@ -25,7 +29,7 @@ int hota_pfile_open(int *fd, const char *path, uint64_t *size, int64_t *mtime);
 /** @brief Read up to cap bytes at off. @return HOTA_OK (*n 0 at the end) or HOTA_E_IO. */
 int hota_pfile_pread(int fd, uint64_t off, uint8_t *buf, size_t cap, size_t *n);
 
-/** @brief Close *fd and set it to -1. Safe twice. */
+/** @brief Close *fd and set it to -1. Safe twice and on -1. */
 void hota_pfile_close(int *fd);
 
 /**
@@ -37,8 +41,8 @@ int hota_pfile_replace(const char *path, const void *buf, size_t len);
 
 /**
  * @brief Read a whole small file of at most cap bytes.
- * @return HOTA_OK (*len set); HOTA_E_NOT_FOUND; HOTA_E_FILE_OPEN; HOTA_E_IO;
- *         HOTA_E_BUFFER_TOO_SMALL (the file is larger than cap).
+ * @return HOTA_OK (*len set); HOTA_E_NOT_FOUND (missing or not a regular file);
+ *         HOTA_E_FILE_OPEN; HOTA_E_IO; HOTA_E_BUFFER_TOO_SMALL (the file is larger than cap).
  */
 int hota_pfile_load(const char *path, void *buf, size_t cap, size_t *len);
 

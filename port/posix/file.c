@@ -1,6 +1,6 @@
-/* POSIX file services of the OTA engine: image files and the atomic progress record. */
+/* POSIX small-file services: files read at offsets, whole records replaced atomically. */
 #include "hota/error.h"
-#include "hota/ota_port.h"
+#include "hota/file.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -15,7 +15,7 @@
 int hota_pfile_open(int *fd, const char *path, uint64_t *size, int64_t *mtime)
 {
     struct stat st;
-    *fd = open(path, O_RDONLY | O_CLOEXEC);
+    *fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (*fd < 0)
         return errno == ENOENT ? HOTA_E_NOT_FOUND : HOTA_E_FILE_OPEN;
     if (fstat(*fd, &st) != 0 || !S_ISREG(st.st_mode)) {
