@@ -143,12 +143,17 @@ int hota_device_verify_slot(hota_device_t *d, int slot, int check_secver,
     return hota_image_verify_flash(&d->flash, p->offset, p->size, &pol, info);
 }
 
-static void probe_app(hota_device_t *d, int slot, hota_boot_app_t *a)
+/* The slot's verdict; HOTA_OK unless the verification itself could not run (no memory):
+ * then there is no verdict and the caller must not decide on it. */
+static int probe_app(hota_device_t *d, int slot, hota_boot_app_t *a)
 {
     hota_image_info_t info;
+    int rc;
     memset(&info, 0, sizeof info);
-    a->verifies = hota_device_verify_slot(d, slot, 0, &info) == HOTA_OK;
+    rc = hota_device_verify_slot(d, slot, 0, &info);
+    a->verifies = rc == HOTA_OK;
     a->secure_version = a->verifies ? info.app.secure_version : 0;
+    return rc == HOTA_E_NO_MEMORY ? rc : HOTA_OK;
 }
 
 int hota_device_boot_input(hota_device_t *d, hota_boot_input_t *in)
@@ -168,11 +173,10 @@ int hota_device_boot_input(hota_device_t *d, hota_boot_input_t *in)
     in->rollback = (d->efuse.flags & HOTA_EFUSE_ROLLBACK) != 0;
     in->anti_rollback = (d->efuse.flags & HOTA_EFUSE_ANTI_ROLLBACK) != 0;
     in->efuse_secure_version = d->efuse.secure_version;
-    if (in->has_factory)
-        probe_app(d, HOTA_SLOT_FACTORY, &in->factory);
-    for (unsigned i = 0; i < in->n_ota; i++)
-        probe_app(d, (int)i, &in->ota[i]);
-    return HOTA_OK;
+    rc = in->has_factory ? probe_app(d, HOTA_SLOT_FACTORY, &in->factory) : HOTA_OK;
+    for (unsigned i = 0; rc == HOTA_OK && i < in->n_ota; i++)
+        rc = probe_app(d, (int)i, &in->ota[i]);
+    return rc;
 }
 
 static int apply_writes(hota_device_t *d, const hota_boot_result_t *res)

@@ -3,6 +3,7 @@
 
 #include "hota/error.h"
 #include "core/bytes.h"
+#include "core/mbedtls_err.h"
 
 #include <mbedtls/ecdsa.h>
 #include <mbedtls/ecp.h>
@@ -47,10 +48,7 @@ int hota_sbv2_mbedtls_err(int mbedtls_rc, int fallback)
 {
     if (mbedtls_rc == 0)
         return HOTA_OK;
-    if (mbedtls_rc == MBEDTLS_ERR_MPI_ALLOC_FAILED || mbedtls_rc == MBEDTLS_ERR_ECP_ALLOC_FAILED ||
-        mbedtls_rc == MBEDTLS_ERR_PK_ALLOC_FAILED || mbedtls_rc == MBEDTLS_ERR_MD_ALLOC_FAILED)
-        return HOTA_E_NO_MEMORY;
-    return fallback;
+    return hota_mbedtls_alloc_failed(mbedtls_rc) ? HOTA_E_NO_MEMORY : fallback;
 }
 
 /* The shape of a block from its version, digest type and curve id; NULL when unknown. */
@@ -128,9 +126,13 @@ static int rsa_verify(const hota_sbv2_block_t *b, const uint8_t digest[32])
     rc = rsa_check_material(b, &n, &e);
     if (rc != HOTA_OK)
         goto out;
-    rc = HOTA_E_KEY;
-    if (mbedtls_rsa_import(&rsa, &n, NULL, NULL, NULL, &e) != 0 ||
-        mbedtls_rsa_complete(&rsa) != 0 || mbedtls_rsa_check_pubkey(&rsa) != 0)
+    mrc = mbedtls_rsa_import(&rsa, &n, NULL, NULL, NULL, &e);
+    if (mrc == 0)
+        mrc = mbedtls_rsa_complete(&rsa);
+    if (mrc == 0)
+        mrc = mbedtls_rsa_check_pubkey(&rsa);
+    rc = hota_sbv2_mbedtls_err(mrc, HOTA_E_KEY);
+    if (rc != HOTA_OK)
         goto out;
     hota_sbv2_reverse(sig_be, b->sig, SBV2_RSA_BYTES);
     mrc = mbedtls_rsa_rsassa_pss_verify_ext(&rsa, NULL, NULL, MBEDTLS_RSA_PUBLIC, MBEDTLS_MD_SHA256,

@@ -5,11 +5,15 @@
 #include "hota/net.h"
 #include "hota/port.h"
 
+#include "core/mbedtls_err.h"
+
+#include <errno.h>
 #include <limits.h>
 #include <string.h>
 
 #include <mbedtls/asn1.h>
 #include <mbedtls/oid.h>
+#include <mbedtls/pem.h>
 #include <mbedtls/net_sockets.h>
 
 /* Tag of an iPAddress GeneralName: [7] IMPLICIT OCTET STRING. */
@@ -111,19 +115,10 @@ static int alert_desc(const hota_tls_t *t)
     return t->ssl.in_msg[1];
 }
 
-/* mbedTLS codes are a high-level part plus a low-level part; either may say "out of memory". */
-static int alloc_failed(int r)
-{
-    int hi = -((-r) & 0xFF80), lo = -((-r) & 0x007F);
-    return hi == MBEDTLS_ERR_SSL_ALLOC_FAILED || hi == MBEDTLS_ERR_X509_ALLOC_FAILED ||
-           hi == MBEDTLS_ERR_PK_ALLOC_FAILED || hi == MBEDTLS_ERR_ECP_ALLOC_FAILED ||
-           lo == MBEDTLS_ERR_MPI_ALLOC_FAILED;
-}
-
 static int map_handshake(const hota_tls_t *t, int r)
 {
     int lower = t->lower_rc;
-    if (alloc_failed(r))
+    if (hota_mbedtls_alloc_failed(r))
         return HOTA_E_NO_MEMORY;
     if (r == MBEDTLS_ERR_X509_CERT_VERIFY_FAILED)
         return map_verify(mbedtls_ssl_get_verify_result(&t->ssl));
@@ -419,14 +414,20 @@ static int seed_rng(hota_tls_t *t)
 static int load_trust(hota_tls_t *t, const hota_tls_cfg_t *cfg)
 {
     const char *file = cfg->ca_file;
+    int r = 0;
     if (cfg->insecure)
         return HOTA_OK;
     if (!file && !cfg->ca_dir)
         file = HOTA_TLS_SYSTEM_CA_FILE;
-    if (file && mbedtls_x509_crt_parse_file(&t->ca, file) < 0)
-        return HOTA_E_CA_LOAD;
-    if (cfg->ca_dir && mbedtls_x509_crt_parse_path(&t->ca, cfg->ca_dir) < 0)
-        return HOTA_E_CA_LOAD;
+    if (file)
+        r = mbedtls_x509_crt_parse_file(&t->ca, file);
+    if (r >= 0 && cfg->ca_dir)
+        r = mbedtls_x509_crt_parse_path(&t->ca, cfg->ca_dir);
+    /* mbedTLS reads the file with fopen(), whose own allocation failure it reports as I/O */
+    if (r < 0)
+        return hota_mbedtls_alloc_failed(r) || (r == MBEDTLS_ERR_PK_FILE_IO_ERROR && errno == ENOMEM)
+                   ? HOTA_E_NO_MEMORY
+                   : HOTA_E_CA_LOAD;
     if (t->ca.version == 0)
         return HOTA_E_CA_LOAD; /* nothing usable was parsed */
     mbedtls_ssl_conf_ca_chain(&t->conf, &t->ca, NULL);

@@ -4,6 +4,7 @@
 #include "alloc_interpose.h"
 
 #include <dlfcn.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,7 +105,8 @@ NOSAN static void forget(void *p)
         }
 }
 
-/* Count one allocation call; 1 when it must fail. */
+/* Count one allocation call; 1 when it must fail (errno is then ENOMEM, as POSIX has the real
+ * allocator set it: callers such as fopen() report that). */
 NOSAN static int count_call(void)
 {
     if (!ip.counting)
@@ -112,6 +114,7 @@ NOSAN static int count_call(void)
     ip.st.calls++;
     if (ip.fail_at && ip.st.calls == ip.fail_at) {
         ip.st.failed++;
+        errno = ENOMEM;
         return 1;
     }
     return 0;
