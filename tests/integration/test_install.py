@@ -60,7 +60,8 @@ def main():
         with open(src, "w") as f:
             f.write(PROGRAM)
         exe = os.path.join(tmp, "use")
-        cc = run(["cc", "-std=c11", "-Wall", "-Werror", src, "-o", exe]
+        extra = os.environ.get("HOTA_TEST_CFLAGS", "").split()
+        cc = run(["cc", "-std=c11", "-Wall", "-Werror"] + extra + [src, "-o", exe]
                  + flags.stdout.split(), env=env)
         check(cc.returncode == 0, "a program builds against the installed hota", cc.stdout)
         if cc.returncode != 0:
