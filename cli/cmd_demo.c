@@ -186,12 +186,12 @@ static int write_key_pair(const char *priv_path, const char *pub_path)
                             &drbg) != 0 ||
         mbedtls_pk_write_key_pem(&pk, pem, sizeof pem) != 0)
         goto out;
-    rc = hota_pfile_replace(priv_path, pem, strlen((const char *)pem));
+    rc = hota_pfile_replace(priv_path, pem, strlen((const char *)pem), 1);
     if (rc != HOTA_OK)
         goto out;
     rc = HOTA_E_KEY;
     if (mbedtls_pk_write_pubkey_pem(&pk, pem, sizeof pem) == 0)
-        rc = hota_pfile_replace(pub_path, pem, strlen((const char *)pem));
+        rc = hota_pfile_replace(pub_path, pem, strlen((const char *)pem), 1);
 out:
     mbedtls_platform_zeroize(pem, sizeof pem);
     mbedtls_pk_free(&pk);
@@ -239,7 +239,7 @@ static int make_signed_image(demo_t *d, const char *version, const char *path, u
     if (rc == HOTA_OK)
         rc = hota_sbv2_sign_image(buf, len, keys, 1, buf + padded);
     if (rc == HOTA_OK)
-        rc = hota_pfile_replace(path, buf, (size_t)padded + HOTA_SBV2_SECTOR_SIZE);
+        rc = hota_pfile_replace(path, buf, (size_t)padded + HOTA_SBV2_SECTOR_SIZE, 1);
     *size = padded + HOTA_SBV2_SECTOR_SIZE;
     hota_free(buf);
     return rc;

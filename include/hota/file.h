@@ -33,11 +33,14 @@ int hota_pfile_pread(int fd, uint64_t off, uint8_t *buf, size_t cap, size_t *n);
 void hota_pfile_close(int *fd);
 
 /**
- * @brief Replace the file at path with len bytes, atomically: write "<path>.tmp", fsync it,
- *        rename it over path. A reader sees the old or the new content, never a mix.
+ * @brief Replace the file at path with len bytes, atomically: write "<path>.tmp", rename it
+ *        over path. A reader sees the old or the new content, never a mix.
+ * @param durable 1: fsync the data before the rename, so the new content also survives a crash
+ *        of the host; 0: no fsync, enough to survive a killed process (the page cache keeps it),
+ *        which is what frequent records such as the OTA progress record need.
  * @return HOTA_OK; HOTA_E_INVALID_ARG (path too long); HOTA_E_FILE_OPEN; HOTA_E_IO.
  */
-int hota_pfile_replace(const char *path, const void *buf, size_t len);
+int hota_pfile_replace(const char *path, const void *buf, size_t len, int durable);
 
 /**
  * @brief Read a whole small file of at most cap bytes.

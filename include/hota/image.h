@@ -41,6 +41,8 @@ extern "C" {
 #define HOTA_APP_DESC_MAGIC 0xABCD5432u    /**< esp_app_desc_t.magic_word */
 #define HOTA_IMAGE_SIG_SECTOR_SIZE 4096u   /**< the Secure Boot V2 signature sector */
 #define HOTA_SBV2_MAX_BLOCKS 3             /**< signature blocks per sector */
+/** Bytes hota_image_verify_flash() reads per call (one stack buffer of this size). */
+#define HOTA_IMAGE_READ_PIECE (32u * 1024u)
 
 /** The fields of esp_app_desc_t, strings NUL-terminated. */
 typedef struct hota_app_desc {
@@ -103,6 +105,12 @@ typedef struct hota_image_policy {
     /** 1: checksum, hash and signature defects do not stop feed(): they are recorded in the
      *  info and finish() returns the first one (for reports such as `hota image info`). */
     int report_all;
+    /** 1: ECDSA P-384 signature blocks may be used: also compute the SHA-384 of
+     *  [0, signed_len) they sign (a second pass over every byte). It is computed as well when
+     *  chip_id is -1 (any chip) or report_all is set. Otherwise (a given chip, e.g. the ESP32,
+     *  whose Secure Boot V2 uses RSA-3072 or P-256 only) a P-384 block is never valid: its
+     *  result is HOTA_E_UNSUPPORTED. */
+    int want_sha384;
 } hota_image_policy_t;
 
 /** Streaming verifier state. Caller-allocated; fixed size; treat as opaque. */
@@ -120,12 +128,13 @@ typedef struct hota_image_verifier {
     uint32_t seg;               /* current segment index */
     uint32_t seg_done;          /* bytes of the current segment's data consumed */
     uint8_t xsum;               /* running XOR checksum */
+    int sha384_on;              /* the SHA-384 pass runs (see policy.want_sha384) */
     uint8_t small[32];          /* header, segment header or appended hash */
     uint8_t hash_calc[32];      /* SHA-256 of [0, checksum byte] */
     uint8_t desc_raw[HOTA_APP_DESC_SIZE];
     uint8_t sector[HOTA_IMAGE_SIG_SECTOR_SIZE];
     mbedtls_sha256_context sha; /* over [0, signed_len) */
-    mbedtls_sha512_context sha384; /* SHA-384 over [0, signed_len), for ECDSA P-384 blocks */
+    mbedtls_sha512_context sha384; /* SHA-384 over [0, signed_len) when sha384_on */
 } hota_image_verifier_t;
 
 /**
@@ -147,9 +156,10 @@ void hota_image_verifier_free(hota_image_verifier_t *v);
  *         HOTA_E_IMAGE_SEGMENT, HOTA_E_IMAGE_CHECKSUM, HOTA_E_IMAGE_HASH, HOTA_E_IMAGE_CHIP,
  *         HOTA_E_NO_APP_DESC, HOTA_E_SECURE_VERSION, HOTA_E_IMAGE_TOO_LARGE,
  *         HOTA_E_SIG_MISSING, HOTA_E_SIG_UNTRUSTED, HOTA_E_SIG_INVALID, HOTA_E_SIG_DIGEST,
- *         HOTA_E_SIG_CRC, HOTA_E_SIG_BLOCK, HOTA_E_KEY (signature verdicts, only when the
- *         policy requires a trusted signature, at the last byte of the signature sector),
- *         HOTA_E_IMAGE_TRAILING (bytes after completion).
+ *         HOTA_E_SIG_CRC, HOTA_E_SIG_BLOCK, HOTA_E_KEY, HOTA_E_UNSUPPORTED (signature
+ *         verdicts, only when the policy requires a trusted signature, at the last byte of
+ *         the signature sector; UNSUPPORTED: a P-384 block without the SHA-384 pass, see
+ *         want_sha384), HOTA_E_IMAGE_TRAILING (bytes after completion).
  */
 int hota_image_verifier_feed(hota_image_verifier_t *v, const uint8_t *buf, size_t len);
 
@@ -181,11 +191,20 @@ uint32_t hota_image_verifier_wanted(const hota_image_verifier_t *v);
  */
 int hota_image_verifier_finish(hota_image_verifier_t *v);
 
+/**
+ * @brief SHA-256 of the bytes taken so far, [0, parsed_len), while they are all part of the
+ *        signed range [0, signed_len): the digest the running hash would give now (it goes
+ *        on). Lets a caller fingerprint a prefix of the image without a hash of its own.
+ * @return HOTA_OK (out filled); the sticky feed error; HOTA_E_BAD_STATE when bytes of the
+ *         signature sector were taken (they are not hashed).
+ */
+int hota_image_verifier_digest(const hota_image_verifier_t *v, uint8_t out[32]);
+
 /** @brief What is known so far; valid as long as v. */
 const hota_image_info_t *hota_image_verifier_info(const hota_image_verifier_t *v);
 
 /**
- * @brief Verify an image at rest in flash, read in pieces of at most 4 KiB.
+ * @brief Verify an image at rest in flash, read in pieces of at most HOTA_IMAGE_READ_PIECE.
  *
  * Reads exactly up to image_len; the signature sector at signed_len is read too when the
  * policy requires a signature or when the sector there holds a signature block.

@@ -137,7 +137,6 @@ typedef struct hota_ota {
     hota_http_t http;
     hota_image_verifier_t ver;
     hota_slot_writer_t writer;
-    mbedtls_sha256_context sha;     /* over slot bytes [0, written) */
     hota_image_policy_t policy;
     int state;
     int err;

@@ -66,7 +66,7 @@ static int write_all(int fd, const uint8_t *p, size_t len)
     return HOTA_OK;
 }
 
-int hota_pfile_replace(const char *path, const void *buf, size_t len)
+int hota_pfile_replace(const char *path, const void *buf, size_t len, int durable)
 {
     char tmp[PATH_CAP];
     int rc = tmp_name(path, tmp, sizeof tmp), fd;
@@ -76,7 +76,7 @@ int hota_pfile_replace(const char *path, const void *buf, size_t len)
     if (fd < 0)
         return HOTA_E_FILE_OPEN;
     rc = write_all(fd, buf, len);
-    if (rc == HOTA_OK && fsync(fd) != 0)
+    if (rc == HOTA_OK && durable && fsync(fd) != 0)
         rc = HOTA_E_IO;
     if (close(fd) != 0 && rc == HOTA_OK)
         rc = HOTA_E_IO;

@@ -120,5 +120,5 @@ int hota_efuse_save(const char *path, const hota_efuse_t *e)
 {
     uint8_t buf[HOTA_EFUSE_FILE_SIZE];
     hota_efuse_encode(e, buf);
-    return hota_pfile_replace(path, buf, sizeof buf);
+    return hota_pfile_replace(path, buf, sizeof buf, 1);
 }

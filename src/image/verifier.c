@@ -73,12 +73,29 @@ static void take_none(hota_image_verifier_t *v, const uint8_t *b, size_t n)
     (void)n;
 }
 
+/* XOR of n bytes into x, eight at a time (a byte-wise loop costs several instructions per
+ * byte; XOR is associative, so folding a 64-bit accumulator gives the same byte). */
+static uint8_t xor_bytes(uint8_t x, const uint8_t *b, size_t n)
+{
+    uint64_t acc = 0;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, b + i, 8);
+        acc ^= w;
+    }
+    acc ^= acc >> 32;
+    acc ^= acc >> 16;
+    acc ^= acc >> 8;
+    x ^= (uint8_t)acc;
+    for (; i < n; i++)
+        x ^= b[i];
+    return x;
+}
+
 static void take_seg(hota_image_verifier_t *v, const uint8_t *b, size_t n)
 {
-    uint8_t x = v->xsum;
-    for (size_t i = 0; i < n; i++)
-        x ^= b[i];
-    v->xsum = x;
+    v->xsum = xor_bytes(v->xsum, b, n);
     if (v->seg == 0 && v->seg_done < HOTA_APP_DESC_SIZE) {
         size_t k = HOTA_APP_DESC_SIZE - v->seg_done;
         memcpy(v->desc_raw + v->seg_done, b, n < k ? n : k);
@@ -304,9 +321,10 @@ static int done_sector(hota_image_verifier_t *v)
     uint8_t d256[32], d384[64];
     int first_err = HOTA_OK;
     mbedtls_sha256_finish_ret(&v->sha, d256);
-    mbedtls_sha512_finish_ret(&v->sha384, d384);
+    if (v->sha384_on)
+        mbedtls_sha512_finish_ret(&v->sha384, d384);
     go(v, ST_DONE, 0);
-    v->sig_rc = hota_image_sig_evaluate(v, d256, d384, &first_err);
+    v->sig_rc = hota_image_sig_evaluate(v, d256, v->sha384_on ? d384 : NULL, &first_err);
     if (sig_required(v))
         return v->sig_rc;
     /* Not required: a bad block is reported only under report_all. */
@@ -357,7 +375,8 @@ static void consume(hota_image_verifier_t *v, const uint8_t *b, size_t n)
     const struct step *s = &steps[v->state];
     if (s->hashed) {
         mbedtls_sha256_update_ret(&v->sha, b, n);
-        mbedtls_sha512_update_ret(&v->sha384, b, n);
+        if (v->sha384_on)
+            mbedtls_sha512_update_ret(&v->sha384, b, n);
     }
     s->take(v, b, n);
     v->off += (uint32_t)n;
@@ -381,7 +400,9 @@ void hota_image_verifier_init(hota_image_verifier_t *v, const hota_image_policy_
     mbedtls_sha256_init(&v->sha);
     mbedtls_sha256_starts_ret(&v->sha, 0);
     mbedtls_sha512_init(&v->sha384);
-    mbedtls_sha512_starts_ret(&v->sha384, 1);
+    v->sha384_on = v->policy.want_sha384 || v->policy.chip_id < 0 || v->policy.report_all;
+    if (v->sha384_on)
+        mbedtls_sha512_starts_ret(&v->sha384, 1);
     v->xsum = 0xEF; /* ESP_ROM_CHECKSUM_INITIAL */
     go(v, ST_MAGIC, 1);
 }
@@ -449,6 +470,21 @@ int hota_image_verifier_finish(hota_image_verifier_t *v)
     if (v->state == ST_IMAGE_END)
         return sig_required(v) ? HOTA_E_SIG_MISSING : HOTA_OK;
     return HOTA_E_IMAGE_TRUNCATED;
+}
+
+int hota_image_verifier_digest(const hota_image_verifier_t *v, uint8_t out[32])
+{
+    mbedtls_sha256_context c;
+    if (v->err)
+        return v->err;
+    if (v->state == ST_DONE ||
+        (v->state == ST_SIG_SECTOR && v->need < HOTA_IMAGE_SIG_SECTOR_SIZE))
+        return HOTA_E_BAD_STATE; /* the running hash stopped at signed_len */
+    mbedtls_sha256_init(&c);
+    mbedtls_sha256_clone(&c, &v->sha);
+    mbedtls_sha256_finish_ret(&c, out);
+    mbedtls_sha256_free(&c);
+    return HOTA_OK;
 }
 
 const hota_image_info_t *hota_image_verifier_info(const hota_image_verifier_t *v)

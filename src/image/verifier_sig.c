@@ -16,7 +16,7 @@ static int key_trusted(const hota_image_policy_t *p, const uint8_t digest[32])
 
 /* Parse and verify block i into s; HOTA_E_NOT_FOUND when there is no block i. */
 static int check_block(const uint8_t *sector, unsigned i, const uint8_t d256[32],
-                       const uint8_t d384[48], hota_sig_info_t *s)
+                       const uint8_t *d384, hota_sig_info_t *s)
 {
     hota_sbv2_block_t b;
     int rc = hota_sbv2_parse_block(sector, i, &b);
@@ -27,7 +27,7 @@ static int check_block(const uint8_t *sector, unsigned i, const uint8_t d256[32]
         s->scheme = b.scheme;
         memcpy(s->key_digest, b.key_digest, 32);
         if (b.scheme == HOTA_SIG_ECDSA384)
-            rc = hota_sbv2_verify_block_digest(&b, d384, 48);
+            rc = d384 ? hota_sbv2_verify_block_digest(&b, d384, 48) : HOTA_E_UNSUPPORTED;
         else
             rc = hota_sbv2_verify_block(&b, d256);
     }
@@ -37,7 +37,7 @@ static int check_block(const uint8_t *sector, unsigned i, const uint8_t d256[32]
 }
 
 int hota_image_sig_evaluate(hota_image_verifier_t *v, const uint8_t d256[32],
-                            const uint8_t d384[48], int *first_err)
+                            const uint8_t *d384, int *first_err)
 {
     hota_image_info_t *in = &v->info;
     int any_valid = 0, any_trusted = 0;

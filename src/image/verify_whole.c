@@ -1,11 +1,13 @@
-/* Whole-image checks of bytes at rest: a buffer, or a flash slot read in 4 KiB pieces. */
+/* Whole-image checks of bytes at rest: a buffer, or a flash slot read in large pieces (one
+ * flash read per HOTA_IMAGE_READ_PIECE bytes, each fed to the single-pass verifier). */
 #include "hota/error.h"
 #include "hota/image.h"
 #include "image/verifier_priv.h"
 
 #include <string.h>
 
-#define PIECE 4096u
+#define PIECE HOTA_IMAGE_READ_PIECE
+#define SIG_SECTOR HOTA_IMAGE_SIG_SECTOR_SIZE
 
 static void give_info(const hota_image_verifier_t *v, hota_image_info_t *out)
 {
@@ -63,11 +65,11 @@ static int feed_sector(hota_image_verifier_t *v, hota_flash_t *f, uint32_t addr,
     const hota_image_info_t *in = hota_image_verifier_info(v);
     uint32_t end;
     int rc;
-    if ((uint64_t)in->signed_len + PIECE > max_len)
+    if ((uint64_t)in->signed_len + SIG_SECTOR > max_len)
         return HOTA_OK; /* no room for a sector (a required one failed the size check) */
-    end = in->signed_len + PIECE;
+    end = in->signed_len + SIG_SECTOR;
     if (v->policy.n_trusted == 0) {
-        rc = hota_flash_read(f, addr + in->signed_len, buf, PIECE);
+        rc = hota_flash_read(f, addr + in->signed_len, buf, SIG_SECTOR);
         if (rc || !hota_image_sector_has_block(buf))
             return rc;
     }

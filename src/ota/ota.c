@@ -162,8 +162,6 @@ int hota_ota_begin(const hota_ota_cfg_t *cfg, hota_ota_t *h)
         return rc;
     }
     hota_image_verifier_init(&h->ver, &h->policy);
-    mbedtls_sha256_init(&h->sha);
-    mbedtls_sha256_starts_ret(&h->sha, 0);
     h->state = ST_REQUEST;
     ota_emit(h, HOTA_OTA_EVENT_START, NULL);
     if (h->cfg.resume)
@@ -223,7 +221,8 @@ int hota_ota_perform(hota_ota_t *h)
 
 static int is_refusal(int rc)
 {
-    return (rc >= HOTA_E_IMAGE_MAGIC && rc < HOTA_E_OTA_STATE) || rc == HOTA_E_IMAGE_TOO_LARGE;
+    return (rc >= HOTA_E_IMAGE_MAGIC && rc < HOTA_E_OTA_STATE) || rc == HOTA_E_IMAGE_TOO_LARGE ||
+           rc == HOTA_E_UNSUPPORTED; /* e.g. a signature scheme this chip cannot use */
 }
 
 static void release(hota_ota_t *h)
@@ -235,7 +234,6 @@ static void release(hota_ota_t *h)
         hota_slot_abort(&h->writer);
     h->slot_begun = 0;
     hota_image_verifier_free(&h->ver);
-    mbedtls_sha256_free(&h->sha);
     h->state = ST_IDLE;
 }
 
@@ -252,16 +250,15 @@ int hota_ota_abort(hota_ota_t *h)
     return HOTA_OK;
 }
 
+/* One full verification of the slot on flash: hota_slot_set_boot() makes it (the same check
+ * under the same eFuse policy as hota_slot_end()) before it writes otadata, so the writer is
+ * closed without a verification of its own: the slot is read back once, not twice. */
 static int finish_slot(hota_ota_t *h)
 {
-    hota_image_info_t info;
-    int rc;
     if (!h->slot_begun)
         return HOTA_E_IMAGE_TRUNCATED;
     h->slot_begun = 0;
-    rc = hota_slot_end(&h->writer, &info);
-    if (rc != HOTA_OK)
-        return rc;
+    hota_slot_abort(&h->writer);
     ota_emit(h, HOTA_OTA_EVENT_UPDATE_BOOT_PARTITION, &h->slot);
     return hota_slot_set_boot(h->cfg.device, h->slot);
 }

@@ -63,8 +63,9 @@ void ota_url_hash(const hota_ota_t *h, uint8_t out[32]);
 int ota_record_save(hota_ota_t *h, uint64_t n, const uint8_t sha[32]);
 void ota_record_remove(hota_ota_t *h);
 int ota_resume_load(hota_ota_t *h);
-/* progress.c: hash bytes written to the slot and save records at the interval. */
-int ota_hash_written(hota_ota_t *h, const uint8_t *p, size_t n);
+/* progress.c: the sector boundary in (written, end] where a record falls due, else 0 (the
+ * record's digest is then the verifier's running SHA-256 at that mark, see pipe.c take()). */
+uint64_t ota_record_due(const hota_ota_t *h, uint64_t end);
 
 /* auth.c: Digest (RFC 7616, MD5, qop=auth) from a WWW-Authenticate challenge. */
 int ota_digest_header(const char *challenge, const char *user, const char *pass,

@@ -14,9 +14,6 @@ void ota_start_over(hota_ota_t *h)
     h->slot_begun = 0;
     hota_image_verifier_free(&h->ver);
     hota_image_verifier_init(&h->ver, &h->policy);
-    mbedtls_sha256_free(&h->sha);
-    mbedtls_sha256_init(&h->sha);
-    mbedtls_sha256_starts_ret(&h->sha, 0);
     h->fed = h->written = h->recorded = 0;
     h->total = 0;
     h->etag[0] = h->last_modified[0] = 0;
@@ -30,9 +27,9 @@ static int write_out(hota_ota_t *h, const uint8_t *p, size_t n)
     int rc = hota_slot_write(&h->writer, p, n);
     if (rc != HOTA_OK)
         return rc;
-    rc = ota_hash_written(h, p, n);
+    h->written += n;
     ota_emit(h, HOTA_OTA_EVENT_WRITE_FLASH, &h->written);
-    return rc;
+    return HOTA_OK;
 }
 
 /* The app description arrived: the early refusals, then the slot writer and the held bytes. */
@@ -67,19 +64,32 @@ static int image_done(const hota_ota_t *h)
     return hota_image_verifier_is_complete(&h->ver) && (h->total == 0 || h->fed >= h->total);
 }
 
-/* Feed n new bytes at p; write them once the slot writer runs. */
+/* Feed n new bytes at p; write them once the slot writer runs. When a progress record falls
+ * due inside them, the verifier takes them in two parts split at its mark: its running SHA-256
+ * there is the record's digest, saved once the whole piece is on flash. */
 static int take(hota_ota_t *h, const uint8_t *p, size_t n)
 {
-    int rc;
+    uint64_t mark = h->slot_begun ? ota_record_due(h, h->fed + n) : 0;
+    size_t first = mark ? (size_t)(mark - h->fed) : n;
+    uint8_t sha[32];
+    int rc, have = 0;
     h->t_last_byte_us = hota_now_us();
-    rc = hota_image_verifier_feed(&h->ver, p, n);
+    rc = hota_image_verifier_feed(&h->ver, p, first);
+    if (rc == HOTA_OK && mark) {
+        have = hota_image_verifier_digest(&h->ver, sha) == HOTA_OK;
+        rc = hota_image_verifier_feed(&h->ver, p + first, n - first);
+    }
     if (rc != HOTA_OK)
         return rc;
     h->fed += n;
     if (image_done(h))
         h->t_done_us = hota_now_us(); /* the decision: written below, then done */
-    if (h->slot_begun)
-        return write_out(h, p, n);
+    if (h->slot_begun) {
+        rc = write_out(h, p, n);
+        if (rc == HOTA_OK && have)
+            ota_record_save(h, mark, sha); /* best effort: a missing record costs a restart */
+        return rc;
+    }
     if (!hota_image_verifier_app_desc_ready(&h->ver))
         return HOTA_OK; /* held back at the start of buf */
     return start_slot(h);

@@ -84,7 +84,7 @@ int ota_record_save(hota_ota_t *h, uint64_t n, const uint8_t sha[32])
     r.n = n;
     memcpy(r.sha, sha, 32);
     ota_record_encode(&r, raw);
-    rc = hota_pfile_replace(h->progress_path, raw, sizeof raw);
+    rc = hota_pfile_replace(h->progress_path, raw, sizeof raw, 0);
     if (rc == HOTA_OK)
         h->recorded = n;
     return rc;
@@ -96,38 +96,17 @@ void ota_record_remove(hota_ota_t *h)
         hota_pfile_remove(h->progress_path);
 }
 
-/* Digest of the bytes hashed so far, the running hash going on. */
-static void digest_now(const mbedtls_sha256_context *c, uint8_t out[32])
+uint64_t ota_record_due(const hota_ota_t *h, uint64_t end)
 {
-    mbedtls_sha256_context copy;
-    mbedtls_sha256_init(&copy);
-    mbedtls_sha256_clone(&copy, c);
-    mbedtls_sha256_finish_ret(&copy, out);
-    mbedtls_sha256_free(&copy);
+    uint64_t mark = end / SECTOR * SECTOR;
+    if (!h->cfg.resume || mark <= h->written || mark - h->recorded < h->cfg.record_interval ||
+        (h->total && mark >= h->total))
+        return 0;
+    return mark;
 }
 
-int ota_hash_written(hota_ota_t *h, const uint8_t *p, size_t n)
-{
-    uint64_t off = h->written, end = off + n, mark = end / SECTOR * SECTOR;
-    uint8_t sha[32];
-    size_t first;
-    h->written = end;
-    if (!h->cfg.resume)
-        return HOTA_OK;
-    if (mark <= off || mark - h->recorded < h->cfg.record_interval ||
-        (h->total && mark >= h->total)) {
-        mbedtls_sha256_update_ret(&h->sha, p, n);
-        return HOTA_OK;
-    }
-    first = (size_t)(mark - off);
-    mbedtls_sha256_update_ret(&h->sha, p, first);
-    digest_now(&h->sha, sha);
-    mbedtls_sha256_update_ret(&h->sha, p + first, n - first);
-    ota_record_save(h, mark, sha); /* best effort: a missing record only costs a restart */
-    return HOTA_OK;
-}
-
-/* Feed the slot's first r->n bytes to the verifier and the hash; 1 when they match r. */
+/* Feed the slot's first r->n bytes to the verifier; 1 when their SHA-256 (the verifier's
+ * running hash) matches r and the app description was seen. */
 static int rehash(hota_ota_t *h, const ota_record_t *r, const hota_partition_t *p)
 {
     uint8_t sha[32];
@@ -137,11 +116,10 @@ static int rehash(hota_ota_t *h, const ota_record_t *r, const hota_partition_t *
                 HOTA_OK ||
             hota_image_verifier_feed(&h->ver, h->buf, len) != HOTA_OK)
             return 0;
-        mbedtls_sha256_update_ret(&h->sha, h->buf, len);
         off += len;
     }
-    digest_now(&h->sha, sha);
-    return memcmp(sha, r->sha, 32) == 0 && hota_image_verifier_app_desc_ready(&h->ver);
+    return hota_image_verifier_digest(&h->ver, sha) == HOTA_OK &&
+           memcmp(sha, r->sha, 32) == 0 && hota_image_verifier_app_desc_ready(&h->ver);
 }
 
 static int record_fits(const hota_ota_t *h, const ota_record_t *r, const hota_partition_t *p)

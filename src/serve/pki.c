@@ -75,7 +75,7 @@ static int pki_begin(pki_job_t *j)
 
 static int write_file(const char *path, const unsigned char *data, size_t len)
 {
-    return hota_pfile_replace(path, data, len) == HOTA_OK ? HOTA_OK : HOTA_E_FILE_OPEN;
+    return hota_pfile_replace(path, data, len, 1) == HOTA_OK ? HOTA_OK : HOTA_E_FILE_OPEN;
 }
 
 static int name_ok(const char *s, size_t max)
