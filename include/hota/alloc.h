@@ -4,7 +4,16 @@
  *
  * hota allocates only when a context is set up (TLS contexts inside mbedTLS, a few caller-sized
  * buffers); the streaming path never allocates. The hook lets tests fail the N-th allocation
- * and lets the benchmark count peak heap.
+ * and lets the benchmark count peak heap. The counters are process-wide by nature (one heap).
+ *
+ * Debian's libmbedtls is built without MBEDTLS_PLATFORM_MEMORY, so hota_alloc_install_mbedtls()
+ * does nothing there and hota_alloc_stats() counts only hota's own allocations. To count and
+ * fail every allocation of a process, mbedTLS's included, a test program interposes libc's
+ * allocator with tests/support/alloc_interpose.h: HOTA_ALLOC_INTERPOSE() defines
+ * malloc/calloc/realloc/free in the executable, the dynamic linker binds the shared mbedTLS
+ * libraries' calls to them, and they forward to the next definition (libc's, or a sanitizer's)
+ * through dlsym(RTLD_NEXT). With an mbedTLS built with MBEDTLS_PLATFORM_MEMORY,
+ * hota_alloc_install_mbedtls() routes it through this hook instead.
  */
 #ifndef HOTA_ALLOC_H
 #define HOTA_ALLOC_H
