@@ -1,5 +1,5 @@
 /* The TLS filter: mbedTLS 2.28 over the filter below, with bounded waits and exact end results. */
-#include "hota/tls.h"
+#include "tls_int.h"
 
 #include "hota/error.h"
 #include "hota/net.h"
@@ -21,22 +21,9 @@
 /* Scratch for discarding what the peer sends while we close. */
 #define DRAIN_CHUNK 256
 
-static uint32_t left_ms(uint64_t deadline)
-{
-    uint64_t now = hota_now_ms();
-    return deadline > now ? (uint32_t)(deadline - now) : 0;
-}
-
 static int clamp_int(size_t n)
 {
     return n > INT_MAX ? INT_MAX : (int)n;
-}
-
-/* Start one bounded TLS operation. */
-static void begin(hota_tls_t *t, uint64_t deadline)
-{
-    t->deadline = deadline;
-    t->lower_rc = HOTA_OK;
 }
 
 /* mbedTLS code for a lower-layer failure (the exact hota code stays in t->lower_rc). */
@@ -54,7 +41,7 @@ static int bio_send(void *ctx, const unsigned char *buf, size_t len)
     hota_tls_t *t = ctx;
     hota_cf_t *next = t->cf.next;
     size_t n = 0;
-    int rc = next->type->send(next, buf, (size_t)clamp_int(len), &n, left_ms(t->deadline));
+    int rc = next->type->send(next, buf, (size_t)clamp_int(len), &n, tls_left_ms(t->deadline));
     t->lower_rc = rc;
     return rc == HOTA_OK ? (int)n : lower_to_mbedtls(rc);
 }
@@ -64,7 +51,7 @@ static int bio_recv(void *ctx, unsigned char *buf, size_t len, uint32_t timeout)
 {
     hota_tls_t *t = ctx;
     hota_cf_t *next = t->cf.next;
-    uint32_t ms = left_ms(t->deadline);
+    uint32_t ms = tls_left_ms(t->deadline);
     size_t n = 0;
     int rc;
     if (timeout && timeout < ms)
@@ -139,26 +126,17 @@ static int map_handshake(const hota_tls_t *t, int r)
     return HOTA_E_TLS_HANDSHAKE;
 }
 
-static void copy_str(char *dst, size_t cap, const char *src)
-{
-    size_t n = src ? strlen(src) : 0;
-    if (n >= cap)
-        n = cap - 1;
-    memcpy(dst, src ? src : "", n);
-    dst[n] = '\0';
-}
-
-static int tls_connect(hota_cf_t *cf, uint32_t timeout_ms)
+int tls_be_connect(hota_cf_t *cf, uint32_t timeout_ms)
 {
     hota_tls_t *t = (hota_tls_t *)cf;
     int r;
     if (!t->ready || t->up || t->failed)
         return HOTA_E_BAD_STATE;
-    begin(t, hota_now_ms() + timeout_ms);
+    tls_begin(t, hota_now_ms() + timeout_ms);
     do {
         r = mbedtls_ssl_handshake(&t->ssl);
     } while ((r == MBEDTLS_ERR_SSL_WANT_READ || r == MBEDTLS_ERR_SSL_WANT_WRITE) &&
-             left_ms(t->deadline) > 0);
+             tls_left_ms(t->deadline) > 0);
     if (r == MBEDTLS_ERR_SSL_WANT_READ || r == MBEDTLS_ERR_SSL_WANT_WRITE)
         t->lower_rc = HOTA_E_TIMEOUT;
     if (r != 0) {
@@ -167,8 +145,8 @@ static int tls_connect(hota_cf_t *cf, uint32_t timeout_ms)
     }
     t->up = 1;
     t->handshakes++;
-    copy_str(t->version, sizeof t->version, mbedtls_ssl_get_version(&t->ssl));
-    copy_str(t->cipher, sizeof t->cipher, mbedtls_ssl_get_ciphersuite(&t->ssl));
+    tls_copy_str(t->version, sizeof t->version, mbedtls_ssl_get_version(&t->ssl));
+    tls_copy_str(t->cipher, sizeof t->cipher, mbedtls_ssl_get_ciphersuite(&t->ssl));
     return HOTA_OK;
 }
 
@@ -189,23 +167,9 @@ static int lower_end(hota_tls_t *t)
     return rc;
 }
 
-/* The sticky result once the peer has ended, HOTA_OK while reading may go on. */
-static int end_result(const hota_tls_t *t)
-{
-    if (t->close_notify_received)
-        return HOTA_E_CLOSE_NOTIFY;
-    if (t->end == HOTA_END_FIN)
-        return HOTA_E_PEER_FIN;
-    if (t->end == HOTA_END_RESET)
-        return HOTA_E_CONN_RESET;
-    if (!t->up)
-        return t->failed ? HOTA_E_TLS : HOTA_E_CLOSED;
-    return t->failed ? HOTA_E_TLS : HOTA_OK;
-}
-
 /* One mbedtls_ssl_read with the operation's deadline; 0-byte and WANT results are retried and
  * never taken for an end: the end is known only from close_notify or the lower layer. */
-static int read_once(hota_tls_t *t, uint8_t *buf, size_t cap, size_t *nread)
+int tls_be_read_once(hota_tls_t *t, uint8_t *buf, size_t cap, size_t *nread)
 {
     for (;;) {
         int r = mbedtls_ssl_read(&t->ssl, buf, (size_t)clamp_int(cap));
@@ -221,7 +185,7 @@ static int read_once(hota_tls_t *t, uint8_t *buf, size_t cap, size_t *nread)
         if (t->lower_rc != HOTA_OK)
             return lower_end(t);
         if (r == 0 || r == MBEDTLS_ERR_SSL_WANT_READ || r == MBEDTLS_ERR_SSL_WANT_WRITE) {
-            if (left_ms(t->deadline) == 0)
+            if (tls_left_ms(t->deadline) == 0)
                 return HOTA_E_TIMEOUT;
             continue;
         }
@@ -230,24 +194,7 @@ static int read_once(hota_tls_t *t, uint8_t *buf, size_t cap, size_t *nread)
     }
 }
 
-static int tls_recv(hota_cf_t *cf, uint8_t *buf, size_t cap, size_t *nread, uint32_t timeout_ms)
-{
-    hota_tls_t *t = (hota_tls_t *)cf;
-    int rc = end_result(t);
-    *nread = 0;
-    if (rc != HOTA_OK)
-        return rc;
-    begin(t, hota_now_ms() + timeout_ms);
-    rc = read_once(t, buf, cap, nread);
-    if (rc == HOTA_OK) {
-        t->bytes_in += *nread;
-        if (t->end == HOTA_END_TIMEOUT)
-            t->end = HOTA_END_NONE;
-    }
-    return rc;
-}
-
-static int tls_send(hota_cf_t *cf, const uint8_t *buf, size_t len, size_t *nwritten,
+int tls_be_send(hota_cf_t *cf, const uint8_t *buf, size_t len, size_t *nwritten,
                     uint32_t timeout_ms)
 {
     hota_tls_t *t = (hota_tls_t *)cf;
@@ -257,7 +204,7 @@ static int tls_send(hota_cf_t *cf, const uint8_t *buf, size_t len, size_t *nwrit
         return t->failed ? HOTA_E_TLS : HOTA_E_CLOSED;
     if (t->end == HOTA_END_RESET)
         return HOTA_E_CONN_RESET;
-    begin(t, hota_now_ms() + timeout_ms);
+    tls_begin(t, hota_now_ms() + timeout_ms);
     for (;;) {
         r = mbedtls_ssl_write(&t->ssl, buf, (size_t)clamp_int(len));
         if (r > 0) {
@@ -268,7 +215,7 @@ static int tls_send(hota_cf_t *cf, const uint8_t *buf, size_t len, size_t *nwrit
         if (t->lower_rc != HOTA_OK)
             return lower_end(t);
         if ((r != MBEDTLS_ERR_SSL_WANT_READ && r != MBEDTLS_ERR_SSL_WANT_WRITE) ||
-            left_ms(t->deadline) == 0)
+            tls_left_ms(t->deadline) == 0)
             break;
     }
     if (r == MBEDTLS_ERR_SSL_WANT_READ || r == MBEDTLS_ERR_SSL_WANT_WRITE)
@@ -278,19 +225,19 @@ static int tls_send(hota_cf_t *cf, const uint8_t *buf, size_t len, size_t *nwrit
 }
 
 /* Send our close_notify (once), bounded by the deadline. */
-static int send_close_notify(hota_tls_t *t, uint64_t deadline)
+int tls_be_send_close_notify(hota_tls_t *t, uint64_t deadline)
 {
     int r = 0;
     if (!t->up || t->close_notify_sent)
         return HOTA_OK;
     if (t->failed || t->end == HOTA_END_RESET)
         return t->failed ? HOTA_E_TLS : HOTA_E_CONN_RESET;
-    begin(t, deadline);
+    tls_begin(t, deadline);
     if (t->ssl.out_left)
         r = mbedtls_ssl_close_notify(&t->ssl); /* only flushes an earlier partial record */
     if (r == 0)
         r = mbedtls_ssl_close_notify(&t->ssl);
-    while (r == MBEDTLS_ERR_SSL_WANT_WRITE && left_ms(deadline) > 0)
+    while (r == MBEDTLS_ERR_SSL_WANT_WRITE && tls_left_ms(deadline) > 0)
         r = mbedtls_ssl_close_notify(&t->ssl);
     if (r == 0) {
         t->close_notify_sent = 1;
@@ -304,7 +251,7 @@ static int send_close_notify(hota_tls_t *t, uint64_t deadline)
 /* Read and discard until the peer's close_notify, FIN or reset, or the deadline. Leaves the
  * receive queue empty so that closing the socket sends FIN, not a reset that could destroy
  * our close_notify before the peer reads it. */
-static void drain(hota_tls_t *t, uint64_t deadline)
+void tls_be_drain(hota_tls_t *t, uint64_t deadline)
 {
     uint8_t scratch[DRAIN_CHUNK];
     hota_cf_t *next = t->cf.next;
@@ -312,69 +259,25 @@ static void drain(hota_tls_t *t, uint64_t deadline)
     int rc = HOTA_OK;
     if (!t->up || t->failed || t->end == HOTA_END_FIN || t->end == HOTA_END_RESET)
         return;
-    while (!t->close_notify_received && left_ms(deadline) > 0) {
-        begin(t, deadline);
-        rc = read_once(t, scratch, sizeof scratch, &n);
+    while (!t->close_notify_received && tls_left_ms(deadline) > 0) {
+        tls_begin(t, deadline);
+        rc = tls_be_read_once(t, scratch, sizeof scratch, &n);
         if (rc != HOTA_OK)
             break;
     }
     /* After close_notify only a FIN (or stray bytes) can follow: take what is there now. */
     if (t->close_notify_received && t->end == HOTA_END_CLOSE_NOTIFY)
-        while (left_ms(deadline) > 0 &&
+        while (tls_left_ms(deadline) > 0 &&
                next->type->recv(next, scratch, sizeof scratch, &n, 0) == HOTA_OK) {
         }
     if (t->end == HOTA_END_TIMEOUT)
         t->end = HOTA_END_NONE;
 }
 
-static int tls_shutdown(hota_cf_t *cf, uint32_t timeout_ms)
-{
-    hota_tls_t *t = (hota_tls_t *)cf;
-    hota_cf_t *next = t->cf.next;
-    uint64_t deadline = hota_now_ms() + timeout_ms;
-    int rc, r = HOTA_OK;
-    if (!t->ready && !t->up)
-        return HOTA_E_CLOSED;
-    rc = send_close_notify(t, deadline);
-    if (next && next->type->shutdown)
-        r = next->type->shutdown(next, left_ms(deadline));
-    drain(t, deadline);
-    return rc != HOTA_OK ? rc : r;
-}
-
-static void tls_close(hota_cf_t *cf)
-{
-    hota_tls_free((hota_tls_t *)cf);
-}
-
-static void tls_query(const hota_cf_t *cf, hota_cf_info_t *info)
-{
-    const hota_tls_t *t = (const hota_tls_t *)cf;
-    if (info->end == HOTA_END_NONE)
-        info->end = t->end;
-    info->close_notify_sent |= t->close_notify_sent;
-    info->close_notify_received |= t->close_notify_received;
-    info->handshakes += t->handshakes;
-    info->bytes_in = t->bytes_in;
-    info->bytes_out = t->bytes_out;
-    copy_str(info->tls_version, sizeof info->tls_version, t->version);
-    copy_str(info->cipher, sizeof info->cipher, t->cipher);
-}
-
-static const hota_cf_type_t tls_type = {
-    .name = "tls",
-    .connect = tls_connect,
-    .send = tls_send,
-    .recv = tls_recv,
-    .shutdown = tls_shutdown,
-    .close = tls_close,
-    .query = tls_query,
-};
-
 void hota_tls_init(hota_tls_t *t)
 {
     memset(t, 0, sizeof *t);
-    t->cf.type = &tls_type;
+    t->cf.type = &tls_filter_type;
     mbedtls_ssl_init(&t->ssl);
     mbedtls_ssl_config_init(&t->conf);
     mbedtls_x509_crt_init(&t->ca);
@@ -496,23 +399,9 @@ static int set_peer_name(hota_tls_t *t, const char *name)
     return r == 0 ? HOTA_OK : HOTA_E_INVALID_ARG;
 }
 
-static int check_setup_args(const hota_tls_t *t, const hota_tls_cfg_t *cfg, const char *host,
-                            const hota_cf_t *next)
-{
-    const char *name;
-    if (!t || !cfg || !host || !next || !next->type)
-        return HOTA_E_INVALID_ARG;
-    name = cfg->server_name ? cfg->server_name : host;
-    if (!*name || strlen(name) > HOTA_TLS_NAME_MAX || mfl_code(cfg->max_frag_len) < 0)
-        return HOTA_E_INVALID_ARG;
-    if (!cfg->cert_file != !cfg->key_file)
-        return HOTA_E_INVALID_ARG;
-    return t->ready || !t->live ? HOTA_E_BAD_STATE : HOTA_OK;
-}
-
 int hota_tls_setup(hota_tls_t *t, const hota_tls_cfg_t *cfg, const char *host, hota_cf_t *next)
 {
-    int rc = check_setup_args(t, cfg, host, next);
+    int rc = tls_check_setup_args(t, cfg, host, next);
     if (rc != HOTA_OK)
         return rc;
     rc = seed_rng(t);

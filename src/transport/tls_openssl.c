@@ -2,7 +2,7 @@
  * mbedTLS filter (tls.c). OpenSSL reaches the filter below through a BIO_METHOD whose read and
  * write call that filter with the time left until the operation's deadline, so the stack stays
  * a stack and every wait is bounded. */
-#include "hota/tls.h"
+#include "tls_int.h"
 
 #include "hota/error.h"
 #include "hota/net.h"
@@ -32,28 +32,6 @@
 #define VF_PERIOD 2u
 #define VF_NAME 4u
 
-static uint32_t left_ms(uint64_t deadline)
-{
-    uint64_t now = hota_now_ms();
-    return deadline > now ? (uint32_t)(deadline - now) : 0;
-}
-
-/* Start one bounded TLS operation. */
-static void begin(hota_tls_t *t, uint64_t deadline)
-{
-    t->deadline = deadline;
-    t->lower_rc = HOTA_OK;
-}
-
-static void copy_str(char *dst, size_t cap, const char *src)
-{
-    size_t n = src ? strlen(src) : 0;
-    if (n >= cap)
-        n = cap - 1;
-    memcpy(dst, src ? src : "", n);
-    dst[n] = '\0';
-}
-
 /* ----- the BIO over the filter below ------------------------------------------------------ */
 
 /* Write through the lower filter; a timeout becomes "retry" (SSL_ERROR_WANT_WRITE), anything
@@ -62,7 +40,7 @@ static int bio_write(BIO *b, const char *buf, size_t len, size_t *written)
 {
     hota_tls_t *t = BIO_get_data(b);
     hota_cf_t *next = t->cf.next;
-    int rc = next->type->send(next, (const uint8_t *)buf, len, written, left_ms(t->deadline));
+    int rc = next->type->send(next, (const uint8_t *)buf, len, written, tls_left_ms(t->deadline));
     t->lower_rc = rc;
     BIO_clear_retry_flags(b);
     if (rc == HOTA_OK)
@@ -80,7 +58,7 @@ static int bio_read(BIO *b, char *buf, size_t cap, size_t *nread)
 {
     hota_tls_t *t = BIO_get_data(b);
     hota_cf_t *next = t->cf.next;
-    int rc = next->type->recv(next, (uint8_t *)buf, cap, nread, left_ms(t->deadline));
+    int rc = next->type->recv(next, (uint8_t *)buf, cap, nread, tls_left_ms(t->deadline));
     t->lower_rc = rc;
     BIO_clear_retry_flags(b);
     if (rc == HOTA_OK)
@@ -231,7 +209,7 @@ static int want_io(int err)
 /* Standard (IANA) suite name in mbedTLS's spelling, e.g. TLS-ECDHE-ECDSA-WITH-AES-128-GCM-SHA256. */
 static void note_cipher(hota_tls_t *t)
 {
-    copy_str(t->cipher, sizeof t->cipher, SSL_CIPHER_standard_name(SSL_get_current_cipher(t->ssl)));
+    tls_copy_str(t->cipher, sizeof t->cipher, SSL_CIPHER_standard_name(SSL_get_current_cipher(t->ssl)));
     for (char *p = t->cipher; *p; p++)
         if (*p == '_')
             *p = '-';
@@ -270,21 +248,21 @@ static int await_cert_verdict(hota_tls_t *t, uint64_t started)
     return r;
 }
 
-static int tls_connect(hota_cf_t *cf, uint32_t timeout_ms)
+int tls_be_connect(hota_cf_t *cf, uint32_t timeout_ms)
 {
     hota_tls_t *t = (hota_tls_t *)cf;
     uint64_t started = hota_now_ms();
     int r, err, rc;
     if (!t->ready || t->up || t->failed)
         return HOTA_E_BAD_STATE;
-    begin(t, started + timeout_ms);
+    tls_begin(t, started + timeout_ms);
     for (;;) {
         ERR_clear_error();
         r = SSL_connect(t->ssl);
         if (r == 1)
             break;
         err = SSL_get_error(t->ssl, r);
-        if (!want_io(err) || t->lower_rc != HOTA_OK || left_ms(t->deadline) == 0) {
+        if (!want_io(err) || t->lower_rc != HOTA_OK || tls_left_ms(t->deadline) == 0) {
             if (want_io(err) && t->lower_rc == HOTA_OK)
                 t->lower_rc = HOTA_E_TIMEOUT;
             t->failed = 1;
@@ -298,7 +276,7 @@ static int tls_connect(hota_cf_t *cf, uint32_t timeout_ms)
         return rc;
     t->up = 1;
     t->handshakes++;
-    copy_str(t->version, sizeof t->version, SSL_get_version(t->ssl));
+    tls_copy_str(t->version, sizeof t->version, SSL_get_version(t->ssl));
     note_cipher(t);
     return HOTA_OK;
 }
@@ -333,24 +311,10 @@ static int tls_failure(hota_tls_t *t)
     return is_alert(reason) ? HOTA_E_TLS_ALERT : HOTA_E_TLS;
 }
 
-/* The sticky result once the peer has ended, HOTA_OK while reading may go on. */
-static int end_result(const hota_tls_t *t)
-{
-    if (t->close_notify_received)
-        return HOTA_E_CLOSE_NOTIFY;
-    if (t->end == HOTA_END_FIN)
-        return HOTA_E_PEER_FIN;
-    if (t->end == HOTA_END_RESET)
-        return HOTA_E_CONN_RESET;
-    if (!t->up)
-        return t->failed ? HOTA_E_TLS : HOTA_E_CLOSED;
-    return t->failed ? HOTA_E_TLS : HOTA_OK;
-}
-
 /* One SSL_read_ex with the operation's deadline. Post-handshake messages (TLS 1.3 session
  * tickets, key updates) are consumed inside OpenSSL and never show up as data or as an end;
  * the end is known only from close_notify (SSL_ERROR_ZERO_RETURN) or the lower layer. */
-static int read_once(hota_tls_t *t, uint8_t *buf, size_t cap, size_t *nread)
+int tls_be_read_once(hota_tls_t *t, uint8_t *buf, size_t cap, size_t *nread)
 {
     for (;;) {
         size_t n = 0;
@@ -372,29 +336,12 @@ static int read_once(hota_tls_t *t, uint8_t *buf, size_t cap, size_t *nread)
         }
         if (!want_io(err))
             return tls_failure(t);
-        if (left_ms(t->deadline) == 0)
+        if (tls_left_ms(t->deadline) == 0)
             return HOTA_E_TIMEOUT;
     }
 }
 
-static int tls_recv(hota_cf_t *cf, uint8_t *buf, size_t cap, size_t *nread, uint32_t timeout_ms)
-{
-    hota_tls_t *t = (hota_tls_t *)cf;
-    int rc = end_result(t);
-    *nread = 0;
-    if (rc != HOTA_OK)
-        return rc;
-    begin(t, hota_now_ms() + timeout_ms);
-    rc = read_once(t, buf, cap, nread);
-    if (rc == HOTA_OK) {
-        t->bytes_in += *nread;
-        if (t->end == HOTA_END_TIMEOUT)
-            t->end = HOTA_END_NONE;
-    }
-    return rc;
-}
-
-static int tls_send(hota_cf_t *cf, const uint8_t *buf, size_t len, size_t *nwritten,
+int tls_be_send(hota_cf_t *cf, const uint8_t *buf, size_t len, size_t *nwritten,
                     uint32_t timeout_ms)
 {
     hota_tls_t *t = (hota_tls_t *)cf;
@@ -403,7 +350,7 @@ static int tls_send(hota_cf_t *cf, const uint8_t *buf, size_t len, size_t *nwrit
         return t->failed ? HOTA_E_TLS : HOTA_E_CLOSED;
     if (t->end == HOTA_END_RESET)
         return HOTA_E_CONN_RESET;
-    begin(t, hota_now_ms() + timeout_ms);
+    tls_begin(t, hota_now_ms() + timeout_ms);
     for (;;) {
         size_t n = 0;
         int err;
@@ -420,7 +367,7 @@ static int tls_send(hota_cf_t *cf, const uint8_t *buf, size_t len, size_t *nwrit
         }
         if (!want_io(err))
             return tls_failure(t);
-        if (left_ms(t->deadline) == 0)
+        if (tls_left_ms(t->deadline) == 0)
             return HOTA_E_TIMEOUT;
     }
 }
@@ -428,15 +375,15 @@ static int tls_send(hota_cf_t *cf, const uint8_t *buf, size_t len, size_t *nwrit
 /* ----- closing ---------------------------------------------------------------------------- */
 
 /* Send our close_notify (once), bounded by the deadline. SSL_shutdown is called only until the
- * alert is out: a further call would wait for the peer's, which drain() does with a bound. */
-static int send_close_notify(hota_tls_t *t, uint64_t deadline)
+ * alert is out: a further call would wait for the peer's, which tls_be_drain() does with a bound. */
+int tls_be_send_close_notify(hota_tls_t *t, uint64_t deadline)
 {
     int err = SSL_ERROR_NONE;
     if (!t->up || t->close_notify_sent)
         return HOTA_OK;
     if (t->failed || t->end == HOTA_END_RESET)
         return t->failed ? HOTA_E_TLS : HOTA_E_CONN_RESET;
-    begin(t, deadline);
+    tls_begin(t, deadline);
     for (;;) {
         int r;
         ERR_clear_error();
@@ -446,7 +393,7 @@ static int send_close_notify(hota_tls_t *t, uint64_t deadline)
             return HOTA_OK;
         }
         err = SSL_get_error(t->ssl, r);
-        if (!want_io(err) || t->lower_rc != HOTA_OK || left_ms(deadline) == 0)
+        if (!want_io(err) || t->lower_rc != HOTA_OK || tls_left_ms(deadline) == 0)
             break;
     }
     ERR_clear_error();
@@ -458,75 +405,31 @@ static int send_close_notify(hota_tls_t *t, uint64_t deadline)
 /* Read and discard until the peer's close_notify, FIN or reset, or the deadline. Leaves the
  * receive queue empty so that closing the socket sends FIN, not a reset that could destroy
  * our close_notify before the peer reads it. */
-static void drain(hota_tls_t *t, uint64_t deadline)
+void tls_be_drain(hota_tls_t *t, uint64_t deadline)
 {
     uint8_t scratch[DRAIN_CHUNK];
     hota_cf_t *next = t->cf.next;
     size_t n = 0;
     if (!t->up || t->failed || t->end == HOTA_END_FIN || t->end == HOTA_END_RESET)
         return;
-    while (!t->close_notify_received && left_ms(deadline) > 0) {
-        begin(t, deadline);
-        if (read_once(t, scratch, sizeof scratch, &n) != HOTA_OK)
+    while (!t->close_notify_received && tls_left_ms(deadline) > 0) {
+        tls_begin(t, deadline);
+        if (tls_be_read_once(t, scratch, sizeof scratch, &n) != HOTA_OK)
             break;
     }
     /* After close_notify only a FIN (or stray bytes) can follow: take what is there now. */
     if (t->close_notify_received && t->end == HOTA_END_CLOSE_NOTIFY)
-        while (left_ms(deadline) > 0 &&
+        while (tls_left_ms(deadline) > 0 &&
                next->type->recv(next, scratch, sizeof scratch, &n, 0) == HOTA_OK) {
         }
     if (t->end == HOTA_END_TIMEOUT)
         t->end = HOTA_END_NONE;
 }
 
-static int tls_shutdown(hota_cf_t *cf, uint32_t timeout_ms)
-{
-    hota_tls_t *t = (hota_tls_t *)cf;
-    hota_cf_t *next = t->cf.next;
-    uint64_t deadline = hota_now_ms() + timeout_ms;
-    int rc, r = HOTA_OK;
-    if (!t->ready && !t->up)
-        return HOTA_E_CLOSED;
-    rc = send_close_notify(t, deadline);
-    if (next && next->type->shutdown)
-        r = next->type->shutdown(next, left_ms(deadline));
-    drain(t, deadline);
-    return rc != HOTA_OK ? rc : r;
-}
-
-static void tls_close(hota_cf_t *cf)
-{
-    hota_tls_free((hota_tls_t *)cf);
-}
-
-static void tls_query(const hota_cf_t *cf, hota_cf_info_t *info)
-{
-    const hota_tls_t *t = (const hota_tls_t *)cf;
-    if (info->end == HOTA_END_NONE)
-        info->end = t->end;
-    info->close_notify_sent |= t->close_notify_sent;
-    info->close_notify_received |= t->close_notify_received;
-    info->handshakes += t->handshakes;
-    info->bytes_in = t->bytes_in;
-    info->bytes_out = t->bytes_out;
-    copy_str(info->tls_version, sizeof info->tls_version, t->version);
-    copy_str(info->cipher, sizeof info->cipher, t->cipher);
-}
-
-static const hota_cf_type_t tls_type = {
-    .name = "tls",
-    .connect = tls_connect,
-    .send = tls_send,
-    .recv = tls_recv,
-    .shutdown = tls_shutdown,
-    .close = tls_close,
-    .query = tls_query,
-};
-
 void hota_tls_init(hota_tls_t *t)
 {
     memset(t, 0, sizeof *t);
-    t->cf.type = &tls_type;
+    t->cf.type = &tls_filter_type;
     t->live = 1;
 }
 
@@ -694,23 +597,9 @@ static int setup_ssl(hota_tls_t *t, const hota_tls_cfg_t *cfg, const char *name)
     return set_peer_name(t, name);
 }
 
-static int check_setup_args(const hota_tls_t *t, const hota_tls_cfg_t *cfg, const char *host,
-                            const hota_cf_t *next)
-{
-    const char *name;
-    if (!t || !cfg || !host || !next || !next->type)
-        return HOTA_E_INVALID_ARG;
-    name = cfg->server_name ? cfg->server_name : host;
-    if (!*name || strlen(name) > HOTA_TLS_NAME_MAX || mfl_code(cfg->max_frag_len) < 0)
-        return HOTA_E_INVALID_ARG;
-    if (!cfg->cert_file != !cfg->key_file)
-        return HOTA_E_INVALID_ARG;
-    return t->ready || !t->live ? HOTA_E_BAD_STATE : HOTA_OK;
-}
-
 int hota_tls_setup(hota_tls_t *t, const hota_tls_cfg_t *cfg, const char *host, hota_cf_t *next)
 {
-    int rc = check_setup_args(t, cfg, host, next);
+    int rc = tls_check_setup_args(t, cfg, host, next);
     if (rc != HOTA_OK)
         return rc;
     rc = setup_ctx(t, cfg);

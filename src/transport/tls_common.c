@@ -1,0 +1,125 @@
+/* The TLS filter's parts that do not depend on the TLS library (both backends use them):
+ * bounded operations, sticky end results, graceful shutdown, facts for hota_cf_query. */
+#include "tls_int.h"
+
+#include "hota/error.h"
+#include "hota/port.h"
+
+#include <string.h>
+
+uint32_t tls_left_ms(uint64_t deadline)
+{
+    uint64_t now = hota_now_ms();
+    return deadline > now ? (uint32_t)(deadline - now) : 0;
+}
+
+/* Start one bounded TLS operation. */
+void tls_begin(hota_tls_t *t, uint64_t deadline)
+{
+    t->deadline = deadline;
+    t->lower_rc = HOTA_OK;
+}
+
+void tls_copy_str(char *dst, size_t cap, const char *src)
+{
+    size_t n = src ? strlen(src) : 0;
+    if (n >= cap)
+        n = cap - 1;
+    memcpy(dst, src ? src : "", n);
+    dst[n] = '\0';
+}
+
+/* The sticky result once the peer has ended, HOTA_OK while reading may go on. */
+int tls_end_result(const hota_tls_t *t)
+{
+    if (t->close_notify_received)
+        return HOTA_E_CLOSE_NOTIFY;
+    if (t->end == HOTA_END_FIN)
+        return HOTA_E_PEER_FIN;
+    if (t->end == HOTA_END_RESET)
+        return HOTA_E_CONN_RESET;
+    if (!t->up)
+        return t->failed ? HOTA_E_TLS : HOTA_E_CLOSED;
+    return t->failed ? HOTA_E_TLS : HOTA_OK;
+}
+
+static int tls_recv(hota_cf_t *cf, uint8_t *buf, size_t cap, size_t *nread, uint32_t timeout_ms)
+{
+    hota_tls_t *t = (hota_tls_t *)cf;
+    int rc = tls_end_result(t);
+    *nread = 0;
+    if (rc != HOTA_OK)
+        return rc;
+    tls_begin(t, hota_now_ms() + timeout_ms);
+    rc = tls_be_read_once(t, buf, cap, nread);
+    if (rc == HOTA_OK) {
+        t->bytes_in += *nread;
+        if (t->end == HOTA_END_TIMEOUT)
+            t->end = HOTA_END_NONE;
+    }
+    return rc;
+}
+
+static int tls_shutdown(hota_cf_t *cf, uint32_t timeout_ms)
+{
+    hota_tls_t *t = (hota_tls_t *)cf;
+    hota_cf_t *next = t->cf.next;
+    uint64_t deadline = hota_now_ms() + timeout_ms;
+    int rc, r = HOTA_OK;
+    if (!t->ready && !t->up)
+        return HOTA_E_CLOSED;
+    rc = tls_be_send_close_notify(t, deadline);
+    if (next && next->type->shutdown)
+        r = next->type->shutdown(next, tls_left_ms(deadline));
+    tls_be_drain(t, deadline);
+    return rc != HOTA_OK ? rc : r;
+}
+
+static void tls_close(hota_cf_t *cf)
+{
+    hota_tls_free((hota_tls_t *)cf);
+}
+
+static void tls_query(const hota_cf_t *cf, hota_cf_info_t *info)
+{
+    const hota_tls_t *t = (const hota_tls_t *)cf;
+    if (info->end == HOTA_END_NONE)
+        info->end = t->end;
+    info->close_notify_sent |= t->close_notify_sent;
+    info->close_notify_received |= t->close_notify_received;
+    info->handshakes += t->handshakes;
+    info->bytes_in = t->bytes_in;
+    info->bytes_out = t->bytes_out;
+    tls_copy_str(info->tls_version, sizeof info->tls_version, t->version);
+    tls_copy_str(info->cipher, sizeof info->cipher, t->cipher);
+}
+
+/* max_fragment_length values RFC 6066 knows (0: not asked for). */
+static int mfl_valid(unsigned len)
+{
+    return len == 0 || len == 512 || len == 1024 || len == 2048 || len == 4096;
+}
+
+int tls_check_setup_args(const hota_tls_t *t, const hota_tls_cfg_t *cfg, const char *host,
+                         const hota_cf_t *next)
+{
+    const char *name;
+    if (!t || !cfg || !host || !next || !next->type)
+        return HOTA_E_INVALID_ARG;
+    name = cfg->server_name ? cfg->server_name : host;
+    if (!*name || strlen(name) > HOTA_TLS_NAME_MAX || !mfl_valid(cfg->max_frag_len))
+        return HOTA_E_INVALID_ARG;
+    if (!cfg->cert_file != !cfg->key_file)
+        return HOTA_E_INVALID_ARG;
+    return t->ready || !t->live ? HOTA_E_BAD_STATE : HOTA_OK;
+}
+
+const hota_cf_type_t tls_filter_type = {
+    .name = "tls",
+    .connect = tls_be_connect,
+    .send = tls_be_send,
+    .recv = tls_recv,
+    .shutdown = tls_shutdown,
+    .close = tls_close,
+    .query = tls_query,
+};

@@ -1,0 +1,39 @@
+/* Internal to the TLS filter: what tls_common.c shares with the backend files (tls.c on mbedTLS,
+ * tls_openssl.c on OpenSSL), and the hooks every backend provides. Exactly one backend is built
+ * (HOTA_TLS_BACKEND); both keep the common fields of hota_tls_t (include/hota/tls.h). */
+#ifndef HOTA_TRANSPORT_TLS_INT_H
+#define HOTA_TRANSPORT_TLS_INT_H
+
+#include "hota/tls.h"
+
+/* ---- shared (tls_common.c) ---- */
+
+/** The filter's type table: connect and send from the backend, the rest shared. */
+extern const hota_cf_type_t tls_filter_type;
+/** Milliseconds left until deadline (0 when past). */
+uint32_t tls_left_ms(uint64_t deadline);
+/** Start one bounded TLS operation: set the deadline, clear the lower layer's last result. */
+void tls_begin(hota_tls_t *t, uint64_t deadline);
+/** Copy a string into a fixed buffer, cut to fit. */
+void tls_copy_str(char *dst, size_t cap, const char *src);
+/** The sticky result once the peer has ended, HOTA_OK while reading may go on. */
+int tls_end_result(const hota_tls_t *t);
+/** Argument checks of hota_tls_setup. */
+int tls_check_setup_args(const hota_tls_t *t, const hota_tls_cfg_t *cfg, const char *host,
+                         const hota_cf_t *next);
+
+/* ---- backend hooks (tls.c or tls_openssl.c) ---- */
+
+/** Handshake over the filter below within timeout_ms. */
+int tls_be_connect(hota_cf_t *cf, uint32_t timeout_ms);
+/** Write up to len bytes (the type table's send). */
+int tls_be_send(hota_cf_t *cf, const uint8_t *buf, size_t len, size_t *nwritten,
+                uint32_t timeout_ms);
+/** One read with t->deadline: data, or a distinct end result (transport.h). */
+int tls_be_read_once(hota_tls_t *t, uint8_t *buf, size_t cap, size_t *nread);
+/** Send our close_notify once (also after the peer's), bounded by deadline. */
+int tls_be_send_close_notify(hota_tls_t *t, uint64_t deadline);
+/** After our close_notify and FIN: take what the peer still sends until deadline. */
+void tls_be_drain(hota_tls_t *t, uint64_t deadline);
+
+#endif
