@@ -76,6 +76,10 @@ void cli_json_obj_open(cli_json_t *j, const char *key); /* key NULL inside array
 void cli_json_obj_close(cli_json_t *j);
 void cli_json_arr_open(cli_json_t *j, const char *key);
 void cli_json_arr_close(cli_json_t *j);
+/* "key": the app description object (project_name, version, secure_version, idf_ver, date,
+ * time, app_elf_sha256), or null when a is NULL. */
+struct hota_app_desc;
+void cli_json_app_desc(cli_json_t *j, const char *key, const struct hota_app_desc *a);
 /* Standard error fields: "result" ("ok"|"error") and "error" (name or null). */
 void cli_json_result(cli_json_t *j, int err);
 

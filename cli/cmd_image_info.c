@@ -145,24 +145,6 @@ static void json_checks(cli_json_t *j, const hota_image_info_t *in)
     }
 }
 
-static void json_app(cli_json_t *j, const hota_image_info_t *in)
-{
-    const hota_app_desc_t *a = &in->app;
-    if (!in->has_app_desc) {
-        cli_json_null(j, "app");
-        return;
-    }
-    cli_json_obj_open(j, "app");
-    cli_json_str(j, "project_name", a->project_name);
-    cli_json_str(j, "version", a->version);
-    cli_json_uint(j, "secure_version", a->secure_version);
-    cli_json_str(j, "idf_ver", a->idf_ver);
-    cli_json_str(j, "date", a->date);
-    cli_json_str(j, "time", a->time);
-    cli_json_hex(j, "app_elf_sha256", a->app_elf_sha256, 32);
-    cli_json_obj_close(j);
-}
-
 static void json_sigs(cli_json_t *j, const hota_image_info_t *in)
 {
     cli_json_arr_open(j, "signatures");
@@ -191,7 +173,7 @@ static void print_json(const char *path, const hota_image_info_t *in, int verdic
     json_header(&j, in);
     json_segments(&j, in);
     json_checks(&j, in);
-    json_app(&j, in);
+    cli_json_app_desc(&j, "app", in->has_app_desc ? &in->app : NULL);
     json_sigs(&j, in);
     cli_json_end(&j);
 }

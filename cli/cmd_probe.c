@@ -2,6 +2,8 @@
  * meets there, with a verdict for ESP-IDF v5.3.1 and older. */
 #include "cli.h"
 
+#include "hota/sbv2.h"
+
 #include "hota/error.h"
 #include "hota/probe.h"
 
@@ -142,30 +144,6 @@ static void json_range(cli_json_t *j, const char *key, const hota_probe_range_t 
     cli_json_obj_close(j);
 }
 
-static void json_app(cli_json_t *j, const hota_probe_report_t *r)
-{
-    const hota_app_desc_t *a = &r->image.app;
-    if (!r->esp_image || !r->image.has_app_desc) {
-        cli_json_null(j, "app");
-        return;
-    }
-    cli_json_obj_open(j, "app");
-    cli_json_str(j, "project_name", a->project_name);
-    cli_json_str(j, "version", a->version);
-    cli_json_uint(j, "secure_version", a->secure_version);
-    cli_json_str(j, "idf_ver", a->idf_ver);
-    cli_json_str(j, "date", a->date);
-    cli_json_str(j, "time", a->time);
-    cli_json_hex(j, "app_elf_sha256", a->app_elf_sha256, sizeof a->app_elf_sha256);
-    cli_json_obj_close(j);
-}
-
-static const char *sig_name(hota_sig_scheme_t s)
-{
-    static const char *const n[] = {"none", "rsa3072", "ecdsa256", "ecdsa384"};
-    return (unsigned)s < 4 ? n[s] : "none";
-}
-
 static void json_image(cli_json_t *j, const hota_probe_report_t *r)
 {
     const hota_image_info_t *im = &r->image;
@@ -188,7 +166,7 @@ static void json_image(cli_json_t *j, const hota_probe_report_t *r)
         cli_json_arr_open(j, "signatures");
         for (int i = 0; i < im->sig_count && i < HOTA_SBV2_MAX_BLOCKS; i++) {
             cli_json_obj_open(j, NULL);
-            cli_json_str(j, "scheme", sig_name(im->sigs[i].scheme));
+            cli_json_str(j, "scheme", hota_sig_scheme_name(im->sigs[i].scheme));
             cli_json_hex(j, "key_digest", im->sigs[i].key_digest, 32);
             cli_json_bool(j, "valid", im->sigs[i].valid);
             cli_json_obj_close(j);
@@ -240,7 +218,7 @@ static void print_json(const hota_probe_report_t *r)
     json_range(&j, "unsatisfiable", &r->range_unsat);
     cli_json_obj_close(&j);
     cli_json_bool(&j, "esp_image", r->esp_image);
-    json_app(&j, r);
+    cli_json_app_desc(&j, "app", r->esp_image && r->image.has_app_desc ? &r->image.app : NULL);
     json_image(&j, r);
     cli_json_str(&j, "idf_v5_3_1", hota_probe_verdict_name(r->idf_v5_3_1));
     cli_json_str(&j, "hota", hota_probe_verdict_name(r->hota));

@@ -2,6 +2,7 @@
 #include "cli.h"
 
 #include "hota/error.h"
+#include "hota/image.h"
 
 static void sep(cli_json_t *j)
 {
@@ -117,4 +118,21 @@ void cli_json_result(cli_json_t *j, int err)
 {
     cli_json_str(j, "result", err == HOTA_OK ? "ok" : "error");
     cli_json_str(j, "error", err == HOTA_OK ? NULL : hota_errname(err));
+}
+
+void cli_json_app_desc(cli_json_t *j, const char *key, const struct hota_app_desc *a)
+{
+    if (!a) {
+        cli_json_null(j, key);
+        return;
+    }
+    cli_json_obj_open(j, key);
+    cli_json_str(j, "project_name", a->project_name);
+    cli_json_str(j, "version", a->version);
+    cli_json_uint(j, "secure_version", a->secure_version);
+    cli_json_str(j, "idf_ver", a->idf_ver);
+    cli_json_str(j, "date", a->date);
+    cli_json_str(j, "time", a->time);
+    cli_json_hex(j, "app_elf_sha256", a->app_elf_sha256, sizeof a->app_elf_sha256);
+    cli_json_obj_close(j);
 }
