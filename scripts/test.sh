@@ -1,7 +1,7 @@
 #!/bin/sh
 # Builds hota with warnings as errors and runs every test (unit, integration, real servers),
 # then the hardening stages (docs/internals/hardening.md):
-#   openssl   the TLS-facing tests again with the OpenSSL TLS backend (build-openssl/)
+#   openssl   the whole suite again with the OpenSSL TLS backend (build-openssl/)
 #   asan      the whole suite again, built with AddressSanitizer + UBSan (build-asan/)
 #   fuzz      every libFuzzer target for HOTA_FUZZ_SECONDS (default 20) each (clang, build-fuzz/)
 #   valgrind  memcheck of hota fetch / image verify / update end to end: no error, no leak
@@ -22,17 +22,16 @@ main_stage() {
     (cd "$build" && ctest --output-on-failure -j"$jobs" "$@")
 }
 
-# Both TLS backends must give the same results: transport unit tests and the TLS-facing
-# integration tests again with -DHOTA_TLS_BACKEND=openssl (docs/internals/transport.md).
+# Both TLS backends must give the same results: the whole suite again with
+# -DHOTA_TLS_BACKEND=openssl (docs/internals/transport.md), but for the two allocation-torture
+# tests: OpenSSL refills process-wide caches after an injected failure, so "every block freed
+# after each run" cannot hold there (valgrind finds nothing left at exit).
 openssl_stage() {
-    echo "== OpenSSL TLS backend: transport unit tests, closure matrix, real servers" >&2
+    echo "== OpenSSL TLS backend: whole suite" >&2
     cmake -S "$top" -B "$top/build-openssl" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
         -DHOTA_TLS_BACKEND=openssl -DHOTA_WERROR=ON >/dev/null
     cmake --build "$top/build-openssl" -j"$jobs" >/dev/null
-    (cd "$top/build-openssl" &&
-        ctest --output-on-failure -j"$jobs" -R "unit\.test_(net|tls|tls_close)\$" &&
-        ctest --output-on-failure -j"$jobs" -L integration \
-            -R "closure_matrix|real_servers|fetch_cli|update_e2e|hostile_tls")
+    (cd "$top/build-openssl" && ctest --output-on-failure -j"$jobs" -E "alloc_torture" "$@")
 }
 
 # Sanitizer warnings differ from the plain build's (gcc's flow analysis changes under
@@ -112,7 +111,7 @@ sys.exit(1)' "$port"
 }
 
 if has_stage main; then main_stage "$@"; fi
-if has_stage openssl; then openssl_stage; fi
+if has_stage openssl; then openssl_stage "$@"; fi
 if has_stage asan; then asan_stage "$@"; fi
 if has_stage fuzz; then fuzz_stage; fi
 if has_stage valgrind; then valgrind_stage; fi

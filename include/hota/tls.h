@@ -65,6 +65,8 @@ typedef struct hota_tls_cfg {
     const char *server_name;  /**< SNI and hostname check; NULL -> the connection host */
     int insecure;             /**< 1: skip certificate verification (only when the user asks) */
     unsigned max_frag_len;    /**< 0 none, else 512/1024/2048/4096 (max_fragment_length ext) */
+    int tls12_only;           /**< 1: offer TLS 1.2 only, as an ESP device does (the mbedTLS
+                                   2.28 backend never offers more; OpenSSL would offer 1.3) */
 } hota_tls_cfg_t;
 
 /** A TLS filter. Fields are private; the first member is the filter head. */

@@ -40,6 +40,7 @@ static void begin_run(hota_probe_t *p, const hota_probe_cfg_t *cfg)
     hota_probe_init(p);
     p->cfg = *cfg;
     p->cfg.tls.max_frag_len = 0;
+    p->cfg.tls.tls12_only = 1; /* see the server as an ESP device (TLS 1.2) sees it */
     if (!p->cfg.timeout_ms)
         p->cfg.timeout_ms = HOTA_PROBE_DEFAULT_TIMEOUT_MS;
     if (!p->cfg.end_wait_ms)

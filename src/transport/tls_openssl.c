@@ -552,6 +552,8 @@ static int setup_ctx(hota_tls_t *t, const hota_tls_cfg_t *cfg)
         return HOTA_E_NO_MEMORY;
     if (SSL_CTX_set_min_proto_version(t->ctx, TLS1_2_VERSION) != 1)
         return HOTA_E_TLS_CONFIG;
+    if (cfg->tls12_only && SSL_CTX_set_max_proto_version(t->ctx, TLS1_2_VERSION) != 1)
+        return HOTA_E_TLS_CONFIG;
     SSL_CTX_set_mode(t->ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
                                  SSL_MODE_AUTO_RETRY);
     SSL_CTX_set_session_cache_mode(t->ctx, SSL_SESS_CACHE_OFF);
