@@ -358,14 +358,11 @@ static int load_own(hota_tls_t *t, const hota_tls_cfg_t *cfg)
 /* mbedTLS code for a max_fragment_length in bytes; -1 when not allowed. */
 static int mfl_code(unsigned len)
 {
-    static const unsigned sizes[] = {0, 512, 1024, 2048, 4096};
     static const int codes[] = {MBEDTLS_SSL_MAX_FRAG_LEN_NONE, MBEDTLS_SSL_MAX_FRAG_LEN_512,
                                 MBEDTLS_SSL_MAX_FRAG_LEN_1024, MBEDTLS_SSL_MAX_FRAG_LEN_2048,
                                 MBEDTLS_SSL_MAX_FRAG_LEN_4096};
-    for (unsigned i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
-        if (sizes[i] == len)
-            return codes[i];
-    return -1;
+    int i = tls_mfl_index(len);
+    return i < 0 ? -1 : codes[i];
 }
 
 static int setup_conf(hota_tls_t *t, const hota_tls_cfg_t *cfg)

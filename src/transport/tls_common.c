@@ -94,10 +94,13 @@ static void tls_query(const hota_cf_t *cf, hota_cf_info_t *info)
     tls_copy_str(info->cipher, sizeof info->cipher, t->cipher);
 }
 
-/* max_fragment_length values RFC 6066 knows (0: not asked for). */
-static int mfl_valid(unsigned len)
+int tls_mfl_index(unsigned len)
 {
-    return len == 0 || len == 512 || len == 1024 || len == 2048 || len == 4096;
+    static const unsigned sizes[] = {0, 512, 1024, 2048, 4096};
+    for (unsigned i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
+        if (sizes[i] == len)
+            return (int)i;
+    return -1;
 }
 
 int tls_check_setup_args(const hota_tls_t *t, const hota_tls_cfg_t *cfg, const char *host,
@@ -107,7 +110,7 @@ int tls_check_setup_args(const hota_tls_t *t, const hota_tls_cfg_t *cfg, const c
     if (!t || !cfg || !host || !next || !next->type)
         return HOTA_E_INVALID_ARG;
     name = cfg->server_name ? cfg->server_name : host;
-    if (!*name || strlen(name) > HOTA_TLS_NAME_MAX || !mfl_valid(cfg->max_frag_len))
+    if (!*name || strlen(name) > HOTA_TLS_NAME_MAX || tls_mfl_index(cfg->max_frag_len) < 0)
         return HOTA_E_INVALID_ARG;
     if (!cfg->cert_file != !cfg->key_file)
         return HOTA_E_INVALID_ARG;

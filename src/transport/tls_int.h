@@ -18,6 +18,8 @@ void tls_begin(hota_tls_t *t, uint64_t deadline);
 void tls_copy_str(char *dst, size_t cap, const char *src);
 /** The sticky result once the peer has ended, HOTA_OK while reading may go on. */
 int tls_end_result(const hota_tls_t *t);
+/** Index of a max_fragment_length in bytes in {0 (none), 512, 1024, 2048, 4096}; -1 if none. */
+int tls_mfl_index(unsigned len);
 /** Argument checks of hota_tls_setup. */
 int tls_check_setup_args(const hota_tls_t *t, const hota_tls_cfg_t *cfg, const char *host,
                          const hota_cf_t *next);

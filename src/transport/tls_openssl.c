@@ -535,14 +535,11 @@ static int load_own(hota_tls_t *t, const hota_tls_cfg_t *cfg)
 /* OpenSSL code for a max_fragment_length in bytes; -1 when not allowed. */
 static int mfl_code(unsigned len)
 {
-    static const unsigned sizes[] = {0, 512, 1024, 2048, 4096};
     static const int codes[] = {TLSEXT_max_fragment_length_DISABLED, TLSEXT_max_fragment_length_512,
                                 TLSEXT_max_fragment_length_1024, TLSEXT_max_fragment_length_2048,
                                 TLSEXT_max_fragment_length_4096};
-    for (unsigned i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
-        if (sizes[i] == len)
-            return codes[i];
-    return -1;
+    int i = tls_mfl_index(len);
+    return i < 0 ? -1 : codes[i];
 }
 
 static int setup_ctx(hota_tls_t *t, const hota_tls_cfg_t *cfg)

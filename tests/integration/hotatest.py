@@ -604,3 +604,31 @@ def serve_status(path):
     except OSError:
         pass
     return out
+
+
+def start_python_https(h, certs, directory):
+    """Python's http.server wrapped in ssl (Content-Length, FIN after the body) serving
+    directory on a free loopback port; stopped when the harness closes. Returns the port."""
+    import http.server
+    import ssl
+    import threading
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
+                                          lambda *a: Quiet(*a, directory=directory))
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(certs.server, certs.server_key)
+    srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+    srv.daemon_threads = True
+    th = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
+    th.start()
+
+    def stop():
+        srv.shutdown()
+        srv.server_close()
+        th.join(timeout=5)
+    h.on_close(stop)
+    return srv.server_address[1]

@@ -5,14 +5,13 @@ nginx, a TLS 1.3-only server; an ESP app image and a non-image body; --full.
 Each reported property is compared with what that server is known to do.
 """
 
-import http.server
 import os
 import shutil
-import ssl
 import sys
 import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import hotatest  # noqa: E402
 from hotatest import EXIT, Harness, free_port, hota_bin, log, run, wait_port  # noqa: E402
 
 NGINX = "/usr/sbin/nginx"
@@ -217,27 +216,9 @@ def test_s_server(h, certs, www):
 
 
 # ----- Python http.server over TLS -------------------------------------------------------------
-class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
 def test_python(h, certs, www):
-    srv = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), lambda *a: QuietHandler(*a, directory=www))
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.load_cert_chain(certs.server, certs.server_key)
-    srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
-    srv.daemon_threads = True
-    th = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
-    th.start()
-
-    def stop():
-        srv.shutdown()
-        srv.server_close()
-        th.join(timeout=5)
-    h.on_close(stop)
-    res = probe(h, "https://localhost:%d/app.bin" % srv.server_address[1], certs.ca)
+    pyport = hotatest.start_python_https(h, certs, www)
+    res = probe(h, "https://localhost:%d/app.bin" % pyport, certs.ca)
     expect_common_ok(h, "python http.server", res)
     expect(h, "python http.server", res, framing="content-length", end="fin",
            waits_for_close_notify=False, idf_v5_3_1="ok", hota="ok", range=False,

@@ -5,11 +5,8 @@ openssl s_server -WWW is the case hota exists for: HTTP/1.0, no Content-Length, 
 with close_notify and the server keeps TCP open until the client sends its own close_notify.
 """
 
-import http.server
 import os
-import ssl
 import sys
-import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import hotatest  # noqa: E402
@@ -121,29 +118,11 @@ def test_mtls(h, certs, data):
 
 
 # ----- Python http.server over TLS -----------------------------------------------------------
-class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
 def test_python_https(h, certs):
     data = body_file(h, "py.bin", 123457)
     www = h.path("www")
-    srv = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), lambda *a: QuietHandler(*a, directory=www))
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.load_cert_chain(certs.server, certs.server_key)
-    srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
-    srv.daemon_threads = True
-    th = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
-    th.start()
-
-    def stop():
-        srv.shutdown()
-        srv.server_close()
-        th.join(timeout=5)
-    h.on_close(stop)
-    res = h.run_fetch("https://localhost:%d/py.bin" % srv.server_address[1], ca=certs.ca,
+    pyport = hotatest.start_python_https(h, certs, www)
+    res = h.run_fetch("https://localhost:%d/py.bin" % pyport, ca=certs.ca,
                       timeout_ms=TIMEOUT_MS)
     expect_ok(h, "python http.server (CL + FIN)", res, data, framing="content-length")
 

@@ -132,25 +132,8 @@ def test_real_servers(r, h, certs):
           "ok")
     r.run("s_server -WWW", "half image", "https://localhost:%d/v2-half.bin" % port, TRUNC,
           bound=CUT_BOUND_S)
-    py = real.QuietHandler
-    import http.server
-    import ssl
-    import threading
     www = h.path("www")
-    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), lambda *a: py(*a, directory=www))
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.load_cert_chain(certs.server, certs.server_key)
-    srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
-    srv.daemon_threads = True
-    th = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
-    th.start()
-
-    def stop():
-        srv.shutdown()
-        srv.server_close()
-        th.join(timeout=5)
-    h.on_close(stop)
-    pport = srv.server_address[1]
+    pport = hotatest.start_python_https(h, certs, www)
     r.run("python http.server", "CL + FIN", "https://localhost:%d/v2.bin" % pport, "ok")
     r.run("python http.server", "half image", "https://localhost:%d/v2-half.bin" % pport, TRUNC,
           bound=CUT_BOUND_S)
