@@ -18,8 +18,6 @@
 
 /* Tag of an iPAddress GeneralName: [7] IMPLICIT OCTET STRING. */
 #define SAN_IP_TAG (MBEDTLS_ASN1_CONTEXT_SPECIFIC | 7)
-/* Scratch for discarding what the peer sends while we close. */
-#define DRAIN_CHUNK 256
 
 static int clamp_int(size_t n)
 {
@@ -246,32 +244,6 @@ int tls_be_send_close_notify(hota_tls_t *t, uint64_t deadline)
     if (t->lower_rc != HOTA_OK)
         return lower_end(t);
     return r == MBEDTLS_ERR_SSL_WANT_WRITE ? HOTA_E_TIMEOUT : HOTA_E_TLS;
-}
-
-/* Read and discard until the peer's close_notify, FIN or reset, or the deadline. Leaves the
- * receive queue empty so that closing the socket sends FIN, not a reset that could destroy
- * our close_notify before the peer reads it. */
-void tls_be_drain(hota_tls_t *t, uint64_t deadline)
-{
-    uint8_t scratch[DRAIN_CHUNK];
-    hota_cf_t *next = t->cf.next;
-    size_t n = 0;
-    int rc = HOTA_OK;
-    if (!t->up || t->failed || t->end == HOTA_END_FIN || t->end == HOTA_END_RESET)
-        return;
-    while (!t->close_notify_received && tls_left_ms(deadline) > 0) {
-        tls_begin(t, deadline);
-        rc = tls_be_read_once(t, scratch, sizeof scratch, &n);
-        if (rc != HOTA_OK)
-            break;
-    }
-    /* After close_notify only a FIN (or stray bytes) can follow: take what is there now. */
-    if (t->close_notify_received && t->end == HOTA_END_CLOSE_NOTIFY)
-        while (tls_left_ms(deadline) > 0 &&
-               next->type->recv(next, scratch, sizeof scratch, &n, 0) == HOTA_OK) {
-        }
-    if (t->end == HOTA_END_TIMEOUT)
-        t->end = HOTA_END_NONE;
 }
 
 void hota_tls_init(hota_tls_t *t)

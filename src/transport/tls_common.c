@@ -60,6 +60,30 @@ static int tls_recv(hota_cf_t *cf, uint8_t *buf, size_t cap, size_t *nread, uint
     return rc;
 }
 
+/* After our close_notify and FIN: read (and drop) what the peer still sends until its
+ * close_notify or FIN, bounded by deadline, so that closing the socket with unread data does
+ * not turn into a reset that could destroy our close_notify before the peer reads it. */
+static void drain(hota_tls_t *t, uint64_t deadline)
+{
+    uint8_t scratch[TLS_DRAIN_CHUNK];
+    hota_cf_t *next = t->cf.next;
+    size_t n = 0;
+    if (!t->up || t->failed || t->end == HOTA_END_FIN || t->end == HOTA_END_RESET)
+        return;
+    while (!t->close_notify_received && tls_left_ms(deadline) > 0) {
+        tls_begin(t, deadline);
+        if (tls_be_read_once(t, scratch, sizeof scratch, &n) != HOTA_OK)
+            break;
+    }
+    /* After close_notify only a FIN (or stray bytes) can follow: take what is there now. */
+    if (t->close_notify_received && t->end == HOTA_END_CLOSE_NOTIFY)
+        while (tls_left_ms(deadline) > 0 &&
+               next->type->recv(next, scratch, sizeof scratch, &n, 0) == HOTA_OK) {
+        }
+    if (t->end == HOTA_END_TIMEOUT)
+        t->end = HOTA_END_NONE;
+}
+
 static int tls_shutdown(hota_cf_t *cf, uint32_t timeout_ms)
 {
     hota_tls_t *t = (hota_tls_t *)cf;
@@ -71,7 +95,7 @@ static int tls_shutdown(hota_cf_t *cf, uint32_t timeout_ms)
     rc = tls_be_send_close_notify(t, deadline);
     if (next && next->type->shutdown)
         r = next->type->shutdown(next, tls_left_ms(deadline));
-    tls_be_drain(t, deadline);
+    drain(t, deadline);
     return rc != HOTA_OK ? rc : r;
 }
 

@@ -8,6 +8,9 @@
 
 /* ---- shared (tls_common.c) ---- */
 
+/** Scratch for discarding what the peer sends while we close. */
+#define TLS_DRAIN_CHUNK 256
+
 /** The filter's type table: connect and send from the backend, the rest shared. */
 extern const hota_cf_type_t tls_filter_type;
 /** Milliseconds left until deadline (0 when past). */
@@ -35,7 +38,5 @@ int tls_be_send(hota_cf_t *cf, const uint8_t *buf, size_t len, size_t *nwritten,
 int tls_be_read_once(hota_tls_t *t, uint8_t *buf, size_t cap, size_t *nread);
 /** Send our close_notify once (also after the peer's), bounded by deadline. */
 int tls_be_send_close_notify(hota_tls_t *t, uint64_t deadline);
-/** After our close_notify and FIN: take what the peer still sends until deadline. */
-void tls_be_drain(hota_tls_t *t, uint64_t deadline);
 
 #endif

@@ -20,8 +20,6 @@
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
 
-/* Scratch for discarding what the peer sends while we close. */
-#define DRAIN_CHUNK 256
 /* OpenSSL's read buffer: with read-ahead, one lower read can bring several records. */
 #define READ_BUFFER_LEN (64u * 1024u)
 /* Least wait for a TLS 1.3 server's verdict on a missing client certificate. */
@@ -375,7 +373,7 @@ int tls_be_send(hota_cf_t *cf, const uint8_t *buf, size_t len, size_t *nwritten,
 /* ----- closing ---------------------------------------------------------------------------- */
 
 /* Send our close_notify (once), bounded by the deadline. SSL_shutdown is called only until the
- * alert is out: a further call would wait for the peer's, which tls_be_drain() does with a bound. */
+ * alert is out: a further call would wait for the peer's, which the shared drain (tls_common.c) does with a bound. */
 int tls_be_send_close_notify(hota_tls_t *t, uint64_t deadline)
 {
     int err = SSL_ERROR_NONE;
@@ -400,30 +398,6 @@ int tls_be_send_close_notify(hota_tls_t *t, uint64_t deadline)
     if (t->lower_rc != HOTA_OK)
         return lower_end(t);
     return want_io(err) ? HOTA_E_TIMEOUT : HOTA_E_TLS;
-}
-
-/* Read and discard until the peer's close_notify, FIN or reset, or the deadline. Leaves the
- * receive queue empty so that closing the socket sends FIN, not a reset that could destroy
- * our close_notify before the peer reads it. */
-void tls_be_drain(hota_tls_t *t, uint64_t deadline)
-{
-    uint8_t scratch[DRAIN_CHUNK];
-    hota_cf_t *next = t->cf.next;
-    size_t n = 0;
-    if (!t->up || t->failed || t->end == HOTA_END_FIN || t->end == HOTA_END_RESET)
-        return;
-    while (!t->close_notify_received && tls_left_ms(deadline) > 0) {
-        tls_begin(t, deadline);
-        if (tls_be_read_once(t, scratch, sizeof scratch, &n) != HOTA_OK)
-            break;
-    }
-    /* After close_notify only a FIN (or stray bytes) can follow: take what is there now. */
-    if (t->close_notify_received && t->end == HOTA_END_CLOSE_NOTIFY)
-        while (tls_left_ms(deadline) > 0 &&
-               next->type->recv(next, scratch, sizeof scratch, &n, 0) == HOTA_OK) {
-        }
-    if (t->end == HOTA_END_TIMEOUT)
-        t->end = HOTA_END_NONE;
 }
 
 void hota_tls_init(hota_tls_t *t)
