@@ -11,23 +11,6 @@
 
 #include <string.h>
 
-/* 1 when every label survives a trip through CSV text: no control bytes, commas or '#', no
- * blanks at either end (CSV fields are stripped; a 16-byte cut may end on a blank, which
- * gen_esp32part.py also keeps in the binary and loses in its CSV). */
-static int csv_safe_labels(const hota_part_table_t *t)
-{
-    for (unsigned i = 0; i < t->count; i++) {
-        const char *l = t->part[i].label;
-        size_t n = strlen(l);
-        if (n == 0 || l[0] == ' ' || l[n - 1] == ' ' || l[0] == '#')
-            return 0;
-        for (size_t k = 0; k < n; k++)
-            if ((unsigned char)l[k] < 0x20 || l[k] == ',' || l[k] == 0x7F)
-                return 0;
-    }
-    return 1;
-}
-
 static const uint32_t sizes[6] = {0, 1u << 20, 2u << 20, 4u << 20, 8u << 20, 16u << 20};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -48,7 +31,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FUZZ_ASSERT(hota_part_to_bin(&t2, bin2) == HOTA_OK && !memcmp(bin, bin2, sizeof bin));
     FUZZ_ASSERT(hota_part_to_csv(&t, csv, sizeof csv) == HOTA_OK);
     rc = hota_part_from_csv(csv, strlen(csv), flash, &t2);
-    if (rc == HOTA_OK && csv_safe_labels(&t)) {
+    if (rc == HOTA_OK && fuzz_csv_safe_labels(&t)) {
         FUZZ_ASSERT(hota_part_to_bin(&t2, bin2) == HOTA_OK);
         FUZZ_ASSERT(!memcmp(bin, bin2, sizeof bin));
     }

@@ -12,23 +12,6 @@
 
 #include <string.h>
 
-/* 1 when every label survives a trip through CSV text: no control bytes, commas or '#', no
- * blanks at either end (CSV fields are stripped; a 16-byte cut may end on a blank, which
- * gen_esp32part.py also keeps in the binary and loses in its CSV). */
-static int csv_safe_labels(const hota_part_table_t *t)
-{
-    for (unsigned i = 0; i < t->count; i++) {
-        const char *l = t->part[i].label;
-        size_t n = strlen(l);
-        if (n == 0 || l[0] == ' ' || l[n - 1] == ' ' || l[0] == '#')
-            return 0;
-        for (size_t k = 0; k < n; k++)
-            if ((unsigned char)l[k] < 0x20 || l[k] == ',' || l[k] == 0x7F)
-                return 0;
-    }
-    return 1;
-}
-
 /* flags_mask: the CSV syntax names only the known flags (encrypted, readonly); other bits of a
  * binary table are not representable there, as in gen_esp32part.py. */
 static int same_table(const hota_part_table_t *a, const hota_part_table_t *b, uint32_t flags_mask)
@@ -63,7 +46,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         rc = hota_part_from_csv(csv, strlen(csv), 0, &t2);
         /* Labels may hold bytes CSV cannot carry (commas, newlines, NUL): then refusing is
          * fine, but an accepted rendering must give back the same partitions. */
-        if (rc == HOTA_OK && csv_safe_labels(&t))
+        if (rc == HOTA_OK && fuzz_csv_safe_labels(&t))
             FUZZ_ASSERT(same_table(&t, &t2, HOTA_PART_FLAG_ENCRYPTED | HOTA_PART_FLAG_READONLY));
     }
     return 0;

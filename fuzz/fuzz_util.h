@@ -3,10 +3,13 @@
 #ifndef HOTA_FUZZ_UTIL_H
 #define HOTA_FUZZ_UTIL_H
 
+#include "hota/partition.h"
+
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* A property every input must satisfy; abort() makes libFuzzer save the input. */
 #define FUZZ_ASSERT(cond)                                                                     \
@@ -53,5 +56,22 @@ static inline uint32_t fuzz_rand(uint32_t *s)
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* 1 when every label survives a trip through CSV text: no control bytes, commas or '#', no
+ * blanks at either end (CSV fields are stripped; a 16-byte cut may end on a blank, which
+ * gen_esp32part.py also keeps in the binary and loses in its CSV). */
+static inline int fuzz_csv_safe_labels(const hota_part_table_t *t)
+{
+    for (unsigned i = 0; i < t->count; i++) {
+        const char *l = t->part[i].label;
+        size_t n = strlen(l);
+        if (n == 0 || l[0] == ' ' || l[n - 1] == ' ' || l[0] == '#')
+            return 0;
+        for (size_t k = 0; k < n; k++)
+            if ((unsigned char)l[k] < 0x20 || l[k] == ',' || l[k] == 0x7F)
+                return 0;
+    }
+    return 1;
+}
 
 #endif

@@ -225,7 +225,8 @@ static int parse_int(span_t s, name_set_t keywords, int64_t *out)
     int64_t v;
     if (py_int(s, &v) != HOTA_OK && lookup(keywords, s, &v) != HOTA_OK)
         return HOTA_E_PART_CSV;
-    if (v > NUM_LIMIT || v < -NUM_LIMIT)
+    /* the product too must stay within the limit (and so within int64_t) */
+    if (v > NUM_LIMIT / mult || v < -(NUM_LIMIT / mult))
         return HOTA_E_PART_CSV;
     *out = v * mult;
     return HOTA_OK;

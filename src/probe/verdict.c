@@ -12,7 +12,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-static void advise(hota_probe_report_t *r, const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) static void advise(hota_probe_report_t *r,
+                                                         const char *fmt, ...)
 {
     va_list ap;
     if (r->advice_count >= HOTA_PROBE_MAX_ADVICE)

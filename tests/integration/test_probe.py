@@ -12,9 +12,9 @@ import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import hotatest  # noqa: E402
+import test_real_servers as real  # noqa: E402
 from hotatest import EXIT, Harness, free_port, hota_bin, log, run, wait_port  # noqa: E402
 
-NGINX = "/usr/sbin/nginx"
 QUICK_S = 6.0        # a probe of a well-behaved server on loopback takes a few seconds at most
 TIMEOUT_MS = 3000
 
@@ -228,46 +228,16 @@ def test_python(h, certs, www):
     expect_app(h, "python http.server", res)
 
 
-# ----- nginx ---------------------------------------------------------------------------------
-NGINX_CONF = """daemon off;
-master_process off;
-pid {d}/nginx.pid;
-error_log {d}/error.log info;
-events {{ worker_connections 64; }}
-http {{
-  access_log {d}/access.log;
-  client_body_temp_path {d}/body;
-  proxy_temp_path {d}/proxy;
-  fastcgi_temp_path {d}/fastcgi;
-  uwsgi_temp_path {d}/uwsgi;
-  scgi_temp_path {d}/scgi;
-  default_type application/octet-stream;
-  keepalive_timeout 65;
-  server {{
-    listen 127.0.0.1:{port} ssl;
-    server_name localhost;
-    ssl_certificate {cert};
-    ssl_certificate_key {key};
-    ssl_protocols TLSv1.2 TLSv1.3;
-    root {www};
-    location = /old.bin {{ return 302 /app.bin; }}
-  }}
-}}
-"""
+# ----- nginx (started by test_real_servers.start_nginx, plus one redirect) -----------------
+NGINX_REDIRECT = "    location = /old.bin { return 302 /app.bin; }\n"
 
 
 def test_nginx(h, certs, www):
-    if not os.access(NGINX, os.X_OK):
-        h.check(False, "nginx not installed at %s" % NGINX)
+    started = real.start_nginx(h, certs, www=www, extra=NGINX_REDIRECT)
+    if started is None:
+        h.check(False, "nginx not installed at %s" % real.NGINX)
         return
-    d = h.path("nginx")
-    os.makedirs(d, exist_ok=True)
-    port = free_port()
-    conf = h.write(os.path.join("nginx", "nginx.conf"), NGINX_CONF.format(
-        d=d, port=port, cert=certs.server, key=certs.server_key, www=www))
-    proc = h.spawn([NGINX, "-c", conf, "-p", d], name="nginx")
-    if not h.check(wait_port(port, 10, proc=proc), "nginx starts", h.proc_log(proc)):
-        return
+    port = started[0]
     res = probe(h, "https://localhost:%d/old.bin" % port, certs.ca)
     expect_common_ok(h, "nginx", res)
     expect(h, "nginx", res, http_version="HTTP/1.1", framing="content-length",
@@ -281,7 +251,6 @@ def test_nginx(h, certs, www):
     h.check((js.get("final_url") or "").endswith("/app.bin"), "nginx: final_url after the "
             "redirect ends with /app.bin: %s" % js.get("final_url"))
     expect_app(h, "nginx", res)
-    h.stop(proc)
 
 
 def main():

@@ -164,28 +164,29 @@ NGINX_CHUNKED = """    location /chunked/ {{
 """
 
 
-def nginx_conf(h, certs, port, chunked):
+def nginx_conf(h, certs, port, chunked, www=None, extra=""):
     d = h.path("nginx")
     os.makedirs(d, exist_ok=True)
-    www = h.path("www")
+    www = www or h.path("www")
     text = NGINX_CONF.format(d=d, port=port, cert=certs.server, key=certs.server_key, www=www,
-                             chunked=NGINX_CHUNKED.format(www=www) if chunked else "")
+                             chunked=(NGINX_CHUNKED.format(www=www) if chunked else "") + extra)
     return h.write(os.path.join("nginx", "nginx.conf"), text)
 
 
-def start_nginx(h, certs):
-    """Returns (port, chunked_supported) or None when nginx is not installed."""
+def start_nginx(h, certs, www=None, extra=""):
+    """nginx with TLS and keep-alive serving www (default: the harness's www), with extra
+    server-block lines; returns (port, chunked_supported), or None when nginx is missing."""
     if not os.access(NGINX, os.X_OK):
         return None
     chunked = True
-    conf = nginx_conf(h, certs, free_port(), chunked)
+    conf = nginx_conf(h, certs, free_port(), chunked, www, extra)
     t = hotatest.run([NGINX, "-t", "-p", h.path("nginx"), "-c", conf, "-e",
                       h.path("nginx", "error.log")], timeout=20, check=False)
     if t.returncode != 0 and "sub_filter" in t.stderr:
         chunked = False
     for _ in range(3):
         port = free_port()
-        conf = nginx_conf(h, certs, port, chunked)
+        conf = nginx_conf(h, certs, port, chunked, www, extra)
         p = h.spawn([NGINX, "-p", h.path("nginx"), "-c", conf, "-e",
                      h.path("nginx", "error.log")], name="nginx")
         if wait_port(port, 10, proc=p):

@@ -187,6 +187,7 @@ static void test_csv_errors(void **state)
         {"o, data, ota, , 8K, readonly\n", HOTA_E_PART_TABLE},
         {"n, data, nvs, , 8K\n", HOTA_E_PART_TABLE},
         {"x\001y, data, fat, , 4K\n", HOTA_E_PART_CSV},            /* control byte in a label */
+        {"x, data, fat, , 0xEEEEEEMM\n", HOTA_E_PART_CSV},         /* size x suffixes overflows */
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         int rc = csv(cases[i].text, 0);
