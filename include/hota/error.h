@@ -97,6 +97,7 @@ extern "C" {
     X(EFUSE, 119, "invalid eFuse state")                                                       \
     X(IMAGE_TOO_LARGE, 120, "image larger than the target slot")                               \
     X(OTA_NOT_BEGUN, 121, "OTA write without begin")                                           \
+    X(FLASH_READBACK, 122, "slot read back differs from the bytes written")                    \
     /* image trust */                                                                          \
     X(IMAGE_MAGIC, 140, "not an ESP app image (bad magic)")                                    \
     X(IMAGE_HEADER, 141, "invalid image header")                                               \

@@ -41,6 +41,7 @@
 #include <stdint.h>
 
 #include "hota/device.h"
+#include "hota/check64.h"
 #include "hota/http.h"
 #include "hota/image.h"
 #include "hota/slot.h"
@@ -149,6 +150,7 @@ typedef struct hota_ota {
     char running_version[33];       /* app version of the running slot ("" unknown) */
     int has_running;
     uint64_t fed;                   /* bytes fed to the verifier (= next byte wanted) */
+    hota_check64_t fed_check;       /* check value of the fed bytes (= those on the slot) */
     uint64_t written;               /* bytes written to the slot */
     uint64_t recorded;              /* bytes covered by the progress record */
     uint64_t total;                 /* resource size, 0 unknown */

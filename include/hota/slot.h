@@ -99,6 +99,26 @@ void hota_slot_abort(hota_slot_writer_t *w);
 int hota_slot_set_boot(hota_device_t *d, int slot);
 
 /**
+ * @brief esp_ota_set_boot_partition at the end of an update whose image was verified while it
+ *        streamed (hota_image_verifier_finish() returned HOTA_OK under the slot's eFuse policy):
+ *        instead of verifying the image a second time, read the slot's first `len` bytes back
+ *        and compare their check value (core/check64.h) with `check`, the value of the bytes
+ *        written; then write otadata as hota_slot_set_boot() does. The slot's image is verified
+ *        whole again by the boot (hota_device_boot()), as the ROM bootloader does.
+ * @param d     an open device.
+ * @param slot  an OTA slot (not factory).
+ * @param len   bytes written from the slot's start (1 .. slot size).
+ * @param check hota_check64 value of those bytes.
+ * @param buf   scratch for the read-back, cap bytes (> 0); no allocation happens.
+ * @return HOTA_OK; HOTA_E_INVALID_ARG (NULL d or buf, cap 0, len 0 or over the slot);
+ *         HOTA_E_NO_OTA_SLOTS; HOTA_E_PART_NOT_FOUND (no such slot, or factory);
+ *         HOTA_E_FLASH_READBACK (the slot does not hold the bytes written: otadata untouched);
+ *         HOTA_E_OTADATA; flash errors.
+ */
+int hota_slot_set_boot_written(hota_device_t *d, int slot, uint32_t len, uint64_t check,
+                               uint8_t *buf, size_t cap);
+
+/**
  * @brief The slot the bootloader would start now (no writes), HOTA_SLOT_NONE when nothing.
  * @return HOTA_OK or the codes of hota_device_boot().
  */

@@ -2,6 +2,7 @@
 #include "hota/slot.h"
 
 #include "hota/error.h"
+#include "hota/check64.h"
 
 #include <string.h>
 
@@ -233,6 +234,48 @@ int hota_slot_set_boot(hota_device_t *d, int slot)
     if (slot == HOTA_SLOT_FACTORY)
         return hota_flash_erase(&d->flash, d->otadata->offset, d->otadata->size);
     return set_boot_ota(d, slot);
+}
+
+/* Read [0, len) of the slot back through buf and compare its check value with `check`. */
+static int readback_matches(hota_device_t *d, const hota_partition_t *p, uint32_t len,
+                            uint64_t check, uint8_t *buf, size_t cap)
+{
+    hota_check64_t c;
+    int rc = HOTA_OK;
+    hota_check64_init(&c);
+    for (uint32_t off = 0; off < len && rc == HOTA_OK;) {
+        size_t n = len - off < cap ? len - off : cap;
+        rc = hota_flash_read(&d->flash, p->offset + off, buf, n);
+        hota_check64_update(&c, buf, n);
+        off += (uint32_t)n;
+    }
+    if (rc == HOTA_OK && hota_check64_value(&c) != check)
+        rc = HOTA_E_FLASH_READBACK;
+    return rc;
+}
+
+int hota_slot_set_boot_written(hota_device_t *d, int slot, uint32_t len, uint64_t check,
+                               uint8_t *buf, size_t cap)
+{
+    const hota_partition_t *p;
+    int rc = HOTA_E_INVALID_ARG;
+    if (!d || !buf || cap == 0 || len == 0)
+        goto out;
+    rc = HOTA_E_NO_OTA_SLOTS;
+    if (d->n_ota == 0 || !d->otadata)
+        goto out;
+    rc = HOTA_E_PART_NOT_FOUND;
+    p = hota_device_slot_part(d, slot);
+    if (!p || slot == HOTA_SLOT_FACTORY)
+        goto out;
+    rc = HOTA_E_INVALID_ARG;
+    if (len > p->size)
+        goto out;
+    rc = readback_matches(d, p, len, check, buf, cap);
+    if (rc == HOTA_OK)
+        rc = set_boot_ota(d, slot);
+out:
+    return rc;
 }
 
 int hota_slot_boot_slot(hota_device_t *d, int *slot)

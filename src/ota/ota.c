@@ -162,6 +162,7 @@ int hota_ota_begin(const hota_ota_cfg_t *cfg, hota_ota_t *h)
         return rc;
     }
     hota_image_verifier_init(&h->ver, &h->policy);
+    hota_check64_init(&h->fed_check);
     h->state = ST_REQUEST;
     ota_emit(h, HOTA_OTA_EVENT_START, NULL);
     if (h->cfg.resume)
@@ -250,9 +251,23 @@ int hota_ota_abort(hota_ota_t *h)
     return HOTA_OK;
 }
 
-/* One full verification of the slot on flash: hota_slot_set_boot() makes it (the same check
- * under the same eFuse policy as hota_slot_end()) before it writes otadata, so the writer is
- * closed without a verification of its own: the slot is read back once, not twice. */
+/* 1 when the streamed verdict stands for the slot: the verifier took every byte written and
+ * trusts the image under the policy the device's eFuses give now. */
+static int streamed_verdict_holds(hota_ota_t *h)
+{
+    hota_device_t *d = h->cfg.device;
+    const hota_partition_t *p = hota_device_slot_part(d, h->slot);
+    hota_image_policy_t now;
+    if (!p || h->fed != h->written || h->written > UINT32_MAX)
+        return 0;
+    hota_efuse_policy(&d->efuse, p->size, &now);
+    return memcmp(&now, &h->policy, sizeof now) == 0 &&
+           hota_image_verifier_finish(&h->ver) == HOTA_OK;
+}
+
+/* The image was verified while it streamed (hash, signature, eFuse policy), so the slot is not
+ * verified again: it is read back once and compared with the bytes written (check value), then
+ * otadata is written. Otherwise hota_slot_set_boot() verifies the slot in full first. */
 static int finish_slot(hota_ota_t *h)
 {
     if (!h->slot_begun)
@@ -260,7 +275,10 @@ static int finish_slot(hota_ota_t *h)
     h->slot_begun = 0;
     hota_slot_abort(&h->writer);
     ota_emit(h, HOTA_OTA_EVENT_UPDATE_BOOT_PARTITION, &h->slot);
-    return hota_slot_set_boot(h->cfg.device, h->slot);
+    if (!streamed_verdict_holds(h))
+        return hota_slot_set_boot(h->cfg.device, h->slot);
+    return hota_slot_set_boot_written(h->cfg.device, h->slot, (uint32_t)h->written,
+                                      hota_check64_value(&h->fed_check), h->buf, sizeof h->buf);
 }
 
 int hota_ota_finish(hota_ota_t *h)

@@ -15,6 +15,7 @@ void ota_start_over(hota_ota_t *h)
     hota_image_verifier_free(&h->ver);
     hota_image_verifier_init(&h->ver, &h->policy);
     h->fed = h->written = h->recorded = 0;
+    hota_check64_init(&h->fed_check);
     h->total = 0;
     h->etag[0] = h->last_modified[0] = 0;
     h->stats.resumed_from = 0;
@@ -82,6 +83,7 @@ static int take(hota_ota_t *h, const uint8_t *p, size_t n)
     if (rc != HOTA_OK)
         return rc;
     h->fed += n;
+    hota_check64_update(&h->fed_check, p, n);
     if (image_done(h))
         h->t_done_us = hota_now_us(); /* the decision: written below, then done */
     if (h->slot_begun) {

@@ -116,6 +116,7 @@ static int rehash(hota_ota_t *h, const ota_record_t *r, const hota_partition_t *
                 HOTA_OK ||
             hota_image_verifier_feed(&h->ver, h->buf, len) != HOTA_OK)
             return 0;
+        hota_check64_update(&h->fed_check, h->buf, len);
         off += len;
     }
     return hota_image_verifier_digest(&h->ver, sha) == HOTA_OK &&

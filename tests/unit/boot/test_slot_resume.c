@@ -1,4 +1,5 @@
-/* hota_slot_resume(): a second writer keeps the sectors an earlier writer put on flash. */
+/* hota_slot_resume(): a second writer keeps the sectors an earlier writer put on flash.
+ * hota_slot_set_boot_written(): the boot choice after a read-back of the bytes written. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "hota/check64.h"
 #include "hota/device.h"
 #include "hota/error.h"
 #include "hota/image_create.h"
@@ -146,12 +148,71 @@ static void test_resume_errors(void **state)
     assert_int_equal(hota_slot_resume(&f->w, SECTOR), HOTA_E_OTA_NOT_BEGUN);
 }
 
+static uint64_t check_of(const uint8_t *p, size_t n)
+{
+    hota_check64_t c;
+    hota_check64_init(&c);
+    hota_check64_update(&c, p, n);
+    return hota_check64_value(&c);
+}
+
+/* The slot holds the bytes written: otadata selects it (read back through a small buffer). */
+static void test_set_boot_written(void **state)
+{
+    fx_t *f = *state;
+    uint32_t st = 0;
+    int slot = -1;
+    uint8_t small[1000];
+    assert_int_equal(hota_slot_begin(&f->w, &f->dev, 1, HOTA_SLOT_SIZE_SEQUENTIAL), HOTA_OK);
+    assert_int_equal(hota_slot_write(&f->w, f->img, f->img_len), HOTA_OK);
+    hota_slot_abort(&f->w);
+    assert_int_equal(hota_slot_set_boot_written(&f->dev, 1, (uint32_t)f->img_len,
+                                                check_of(f->img, f->img_len), small,
+                                                sizeof small),
+                     HOTA_OK);
+    assert_int_equal(hota_slot_get_state(&f->dev, 1, &st), HOTA_OK);
+    assert_int_equal(hota_slot_boot_slot(&f->dev, &slot), HOTA_OK);
+    assert_int_equal(slot, 1);
+}
+
+/* A mismatch (other bytes, other length) or bad arguments leave otadata as it was. */
+static void test_set_boot_written_refusals(void **state)
+{
+    fx_t *f = *state;
+    const hota_partition_t *p = hota_device_slot_part(&f->dev, 0);
+    uint64_t good = check_of(f->img, f->img_len);
+    uint32_t len = (uint32_t)f->img_len, st = 0;
+    assert_int_equal(hota_slot_begin(&f->w, &f->dev, 0, HOTA_SLOT_SIZE_SEQUENTIAL), HOTA_OK);
+    assert_int_equal(hota_slot_write(&f->w, f->img, f->img_len), HOTA_OK);
+    hota_slot_abort(&f->w);
+    assert_int_equal(hota_slot_set_boot_written(&f->dev, 0, len, good ^ 1u, f->back, 4096),
+                     HOTA_E_FLASH_READBACK);
+    assert_int_equal(hota_slot_set_boot_written(&f->dev, 0, len - 1u, good, f->back, 4096),
+                     HOTA_E_FLASH_READBACK);
+    assert_int_equal(hota_slot_set_boot_written(&f->dev, 0, 0, good, f->back, 4096),
+                     HOTA_E_INVALID_ARG);
+    assert_int_equal(hota_slot_set_boot_written(&f->dev, 0, len, good, f->back, 0),
+                     HOTA_E_INVALID_ARG);
+    assert_int_equal(hota_slot_set_boot_written(&f->dev, 0, p->size + 1u, good, f->back, 4096),
+                     HOTA_E_INVALID_ARG);
+    assert_int_equal(hota_slot_set_boot_written(&f->dev, HOTA_SLOT_FACTORY, len, good, f->back,
+                                                4096),
+                     HOTA_E_PART_NOT_FOUND);
+    assert_int_equal(hota_slot_set_boot_written(&f->dev, 7, len, good, f->back, 4096),
+                     HOTA_E_PART_NOT_FOUND);
+    assert_int_equal(hota_slot_get_state(&f->dev, 0, &st), HOTA_E_NOT_FOUND);
+    assert_int_equal(hota_slot_set_boot_written(&f->dev, 0, len, good, f->back, 4096), HOTA_OK);
+    assert_int_equal(hota_slot_get_state(&f->dev, 0, &st), HOTA_OK);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_resume_keeps_sectors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_without_resume_starts_over, setup, teardown),
         cmocka_unit_test_setup_teardown(test_resume_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_set_boot_written, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_set_boot_written_refusals, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

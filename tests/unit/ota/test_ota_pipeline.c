@@ -187,6 +187,56 @@ static void test_corrupt_hash(void **state)
     fx_free(f);
 }
 
+/* Begin and perform: the whole image is on the slot, finish not yet called. */
+static void run_to_finish(fx_t *f)
+{
+    int ends[] = {HOTA_E_CLOSE_NOTIFY}, rc;
+    fx_resp_len(f, 0, "200 OK", "", 0, f->img_len);
+    fx_transports(f, 1, ends);
+    fx_save_otadata(f);
+    assert_int_equal(hota_ota_begin(&f->cfg, &f->h), HOTA_OK);
+    do
+        rc = hota_ota_perform(&f->h);
+    while (rc == HOTA_E_IN_PROGRESS);
+    assert_int_equal(rc, HOTA_OK);
+}
+
+/* A bit of the slot lost after it was written (and verified on the stream): the read-back at
+ * finish sees that the slot no longer holds the bytes written, and the boot choice stays. */
+static void test_finish_readback_mismatch(void **state)
+{
+    fx_t *f = fx_new();
+    const hota_partition_t *p = hota_device_slot_part(&f->dev, 0);
+    uint32_t off = (uint32_t)f->img_len - 7u;
+    uint8_t b;
+    (void)state;
+    run_to_finish(f);
+    assert_int_equal(hota_flash_read(&f->dev.flash, p->offset + off, &b, 1), HOTA_OK);
+    while (b == 0) { /* a byte with a bit to clear (a flash write can only clear bits) */
+        off--;
+        assert_int_equal(hota_flash_read(&f->dev.flash, p->offset + off, &b, 1), HOTA_OK);
+    }
+    b &= (uint8_t)(b - 1u);
+    assert_int_equal(hota_flash_write(&f->dev.flash, p->offset + off, &b, 1), HOTA_OK);
+    assert_int_equal(hota_ota_finish(&f->h), HOTA_E_FLASH_READBACK);
+    fx_assert_otadata_unchanged(f);
+    fx_free(f);
+}
+
+/* The eFuses changed between begin and finish (anti-rollback raised above the image): the
+ * streamed verdict no longer stands, the slot is verified in full and refused. */
+static void test_finish_policy_changed(void **state)
+{
+    fx_t *f = fx_new();
+    (void)state;
+    run_to_finish(f);
+    f->dev.efuse.flags |= HOTA_EFUSE_ANTI_ROLLBACK;
+    f->dev.efuse.secure_version = 1;
+    assert_int_equal(hota_ota_finish(&f->h), HOTA_E_SECURE_VERSION);
+    fx_assert_otadata_unchanged(f);
+    fx_free(f);
+}
+
 static void test_bulk_erase(void **state)
 {
     fx_t *f = fx_new();
@@ -216,6 +266,8 @@ int main(void)
         cmocka_unit_test(test_same_version),
         cmocka_unit_test(test_corrupt_hash),
         cmocka_unit_test(test_bulk_erase),
+        cmocka_unit_test(test_finish_readback_mismatch),
+        cmocka_unit_test(test_finish_policy_changed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
