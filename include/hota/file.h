@@ -43,6 +43,22 @@ void hota_pfile_close(int *fd);
 int hota_pfile_replace(const char *path, const void *buf, size_t len, int durable);
 
 /**
+ * @brief Open an existing regular file for reading and writing (never created, never
+ *        truncated), e.g. to rewrite a fixed-size record in place.
+ * @param fd receives the descriptor (-1 on failure).
+ * @return HOTA_OK; HOTA_E_NOT_FOUND (missing or not a regular file); HOTA_E_FILE_OPEN.
+ */
+int hota_pfile_open_rw(int *fd, const char *path);
+
+/**
+ * @brief Write len bytes at off, all of them (retried on short writes and EINTR). One small
+ *        write inside a page is not torn by a killed process; records carry their own CRC for
+ *        anything else.
+ * @return HOTA_OK or HOTA_E_IO.
+ */
+int hota_pfile_pwrite(int fd, uint64_t off, const void *buf, size_t len);
+
+/**
  * @brief Read a whole small file of at most cap bytes.
  * @return HOTA_OK (*len set); HOTA_E_NOT_FOUND (missing or not a regular file);
  *         HOTA_E_FILE_OPEN; HOTA_E_IO; HOTA_E_BUFFER_TOO_SMALL (the file is larger than cap).

@@ -146,6 +146,7 @@ typedef struct hota_ota {
     int desc_checked;
     int auth_tried;
     int file_fd;
+    int record_fd;                  /* progress record kept open for in-place rewrites */
     uint64_t file_size;
     char running_version[33];       /* app version of the running slot ("" unknown) */
     int has_running;

@@ -87,7 +87,9 @@ int hota_sconn_recv(hota_sconn_t *c, uint8_t *buf, size_t cap, size_t *nread,
 /** @brief Send FIN (shutdown of the write side). @return HOTA_OK or HOTA_E_SOCKET. */
 int hota_sconn_shutdown_write(hota_sconn_t *c);
 /**
- * @brief Wait until the peer acknowledged every byte written so far (send queue empty).
+ * @brief Wait until every byte written so far has left this host (nothing unsent; bytes the
+ *        peer received stay readable there after a reset), polling every millisecond. Where
+ *        the kernel cannot tell unsent bytes apart, until the peer acknowledged them all.
  * @return HOTA_OK; HOTA_E_TIMEOUT; HOTA_E_SOCKET; HOTA_E_UNSUPPORTED (no queue query).
  */
 int hota_sconn_wait_sent(hota_sconn_t *c, uint32_t timeout_ms);

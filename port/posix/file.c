@@ -87,6 +87,35 @@ int hota_pfile_replace(const char *path, const void *buf, size_t len, int durabl
     return rc;
 }
 
+int hota_pfile_open_rw(int *fd, const char *path)
+{
+    struct stat st;
+    *fd = open(path, O_RDWR | O_CLOEXEC | O_NONBLOCK);
+    if (*fd < 0)
+        return errno == ENOENT ? HOTA_E_NOT_FOUND : HOTA_E_FILE_OPEN;
+    if (fstat(*fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        hota_pfile_close(fd);
+        return HOTA_E_NOT_FOUND;
+    }
+    return HOTA_OK;
+}
+
+int hota_pfile_pwrite(int fd, uint64_t off, const void *buf, size_t len)
+{
+    const uint8_t *p = buf;
+    while (len > 0) {
+        ssize_t w = pwrite(fd, p, len, (off_t)off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return HOTA_E_IO;
+        p += w;
+        off += (uint64_t)w;
+        len -= (size_t)w;
+    }
+    return HOTA_OK;
+}
+
 int hota_pfile_load(const char *path, void *buf, size_t cap, size_t *len)
 {
     uint64_t size = 0;

@@ -177,18 +177,29 @@ int hota_sconn_shutdown_write(hota_sconn_t *c)
     return hota_net_shutdown_wr(c->fd);
 }
 
+/* Bytes of c not yet handed to the network: SIOCOUTQNSD (not sent), or where the kernel lacks
+ * it, SIOCOUTQ (not yet acknowledged). */
+static int unsent_bytes(hota_sconn_t *c, int *queued)
+{
+#ifdef SIOCOUTQNSD
+    if (ioctl(c->fd, SIOCOUTQNSD, queued) == 0)
+        return HOTA_OK;
+#endif
+    if (ioctl(c->fd, SIOCOUTQ, queued) == 0)
+        return HOTA_OK;
+    return errno == ENOTTY || errno == EINVAL ? HOTA_E_UNSUPPORTED : HOTA_E_SOCKET;
+}
+
 int hota_sconn_wait_sent(hota_sconn_t *c, uint32_t timeout_ms)
 {
     uint64_t end = hota_now_ms() + timeout_ms;
     for (;;) {
-        int queued = 0;
-        if (ioctl(c->fd, SIOCOUTQ, &queued) != 0)
-            return errno == ENOTTY || errno == EINVAL ? HOTA_E_UNSUPPORTED : HOTA_E_SOCKET;
-        if (queued == 0)
-            return HOTA_OK;
+        int queued = 0, rc = unsent_bytes(c, &queued);
+        if (rc != HOTA_OK || queued == 0)
+            return rc;
         if (hota_now_ms() >= end)
             return HOTA_E_TIMEOUT;
-        hota_sleep_ms(5);
+        hota_sleep_ms(1);
     }
 }
 

@@ -147,6 +147,7 @@ int hota_ota_begin(const hota_ota_cfg_t *cfg, hota_ota_t *h)
         return HOTA_E_INVALID_ARG;
     memset(h, 0, sizeof *h);
     h->file_fd = -1;
+    h->record_fd = -1;
     if (!cfg || !cfg->device || !cfg->device->is_open || (!cfg->http.url && !cfg->file_path))
         return HOTA_E_INVALID_ARG;
     h->cfg = *cfg;
@@ -231,6 +232,7 @@ static void release(hota_ota_t *h)
     hota_ota_get_stats(h, &h->stats);
     hota_http_free(&h->http);
     hota_pfile_close(&h->file_fd);
+    hota_pfile_close(&h->record_fd);
     if (h->slot_begun)
         hota_slot_abort(&h->writer);
     h->slot_begun = 0;

@@ -70,6 +70,24 @@ void ota_url_hash(const hota_ota_t *h, uint8_t out[32])
     mbedtls_sha256_free(&c);
 }
 
+/* The first record of a run replaces the file atomically and keeps it open; later ones
+ * rewrite its fixed-size content in place (one pwrite: no file created or renamed per record;
+ * the CRC rejects a torn record, which only costs a restart). */
+static int record_write(hota_ota_t *h, const uint8_t raw[OTA_REC_SIZE])
+{
+    int rc;
+    if (h->record_fd >= 0) {
+        rc = hota_pfile_pwrite(h->record_fd, 0, raw, OTA_REC_SIZE);
+        if (rc == HOTA_OK)
+            return rc;
+        hota_pfile_close(&h->record_fd);
+    }
+    rc = hota_pfile_replace(h->progress_path, raw, OTA_REC_SIZE, 0);
+    if (rc == HOTA_OK)
+        (void)hota_pfile_open_rw(&h->record_fd, h->progress_path); /* -1 stays on failure */
+    return rc;
+}
+
 int ota_record_save(hota_ota_t *h, uint64_t n, const uint8_t sha[32])
 {
     ota_record_t r;
@@ -84,7 +102,7 @@ int ota_record_save(hota_ota_t *h, uint64_t n, const uint8_t sha[32])
     r.n = n;
     memcpy(r.sha, sha, 32);
     ota_record_encode(&r, raw);
-    rc = hota_pfile_replace(h->progress_path, raw, sizeof raw, 0);
+    rc = record_write(h, raw);
     if (rc == HOTA_OK)
         h->recorded = n;
     return rc;
@@ -92,6 +110,7 @@ int ota_record_save(hota_ota_t *h, uint64_t n, const uint8_t sha[32])
 
 void ota_record_remove(hota_ota_t *h)
 {
+    hota_pfile_close(&h->record_fd);
     if (h->progress_path[0])
         hota_pfile_remove(h->progress_path);
 }

@@ -3,6 +3,9 @@
 #include "ota_fixture.h"
 
 #include "ota/ota_int.h"
+#include "hota/file.h"
+
+#include <sys/stat.h>
 
 /* Ranges of 16 KiB over one kept-alive connection. */
 static void test_partial_keep_alive(void **state)
@@ -227,6 +230,46 @@ static void test_resume_hash_mismatch(void **state)
     fx_free(f);
 }
 
+/* The record as it is on disk now: its N, and the file's inode. */
+static uint64_t record_on_disk(fx_t *f, ino_t *ino)
+{
+    uint8_t raw[OTA_REC_SIZE];
+    ota_record_t r;
+    size_t len = 0;
+    struct stat st;
+    assert_int_equal(stat(f->h.progress_path, &st), 0);
+    *ino = st.st_ino;
+    assert_int_equal(hota_pfile_load(f->h.progress_path, raw, sizeof raw, &len), HOTA_OK);
+    assert_int_equal(ota_record_decode(raw, len, &r), HOTA_OK);
+    return r.n;
+}
+
+/* Later records of a run rewrite the file in place (no new file and rename per record), and
+ * each one on disk is complete and current. */
+static void test_record_rewritten_in_place(void **state)
+{
+    fx_t *f = fx_new();
+    char tmp[4300];
+    ino_t first, now;
+    (void)state;
+    fx_resp_len(f, 0, "200 OK", "", 0, f->img_len);
+    fx_transports(f, 1, (int[]){HOTA_E_TIMEOUT});
+    f->cfg.record_interval = 4096;
+    assert_int_equal(hota_ota_begin(&f->cfg, &f->h), HOTA_OK);
+    while (f->h.recorded == 0)
+        assert_int_equal(hota_ota_perform(&f->h), HOTA_E_IN_PROGRESS);
+    assert_int_equal(record_on_disk(f, &first), f->h.recorded);
+    while (f->h.recorded < 8 * 4096) {
+        assert_int_equal(hota_ota_perform(&f->h), HOTA_E_IN_PROGRESS);
+        assert_int_equal(record_on_disk(f, &now), f->h.recorded);
+        assert_true(now == first);
+    }
+    snprintf(tmp, sizeof tmp, "%s.tmp", f->h.progress_path);
+    assert_int_not_equal(access(tmp, F_OK), 0);
+    assert_int_equal(hota_ota_abort(&f->h), HOTA_OK);
+    fx_free(f);
+}
+
 static void test_record_codec(void **state)
 {
     ota_record_t r, back;
@@ -313,6 +356,7 @@ int main(void)
         cmocka_unit_test(test_resume_record_round_trip),
         cmocka_unit_test(test_resume_hash_mismatch),
         cmocka_unit_test(test_record_codec),
+        cmocka_unit_test(test_record_rewritten_in_place),
         cmocka_unit_test(test_digest_rfc2617),
         cmocka_unit_test(test_digest_401_retry),
         cmocka_unit_test(test_401_without_credentials),
