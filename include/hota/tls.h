@@ -41,7 +41,6 @@
 #include <openssl/ssl.h>
 #else
 #include <mbedtls/ctr_drbg.h>
-#include <mbedtls/entropy.h>
 #include <mbedtls/pk.h>
 #include <mbedtls/ssl.h>
 #include <mbedtls/x509_crt.h>
@@ -84,8 +83,7 @@ typedef struct hota_tls {
     mbedtls_x509_crt ca;
     mbedtls_x509_crt own_cert;
     mbedtls_pk_context own_key;
-    mbedtls_entropy_context entropy;
-    mbedtls_ctr_drbg_context drbg;
+    mbedtls_ctr_drbg_context drbg;       /**< seeded from hota_entropy() (port.h) */
 #endif
     int live;                             /**< TLS library contexts hold resources */
     int ready;                            /**< setup succeeded */

@@ -3,7 +3,8 @@
 #include "hota/port.h"
 
 #include <errno.h>
-#include <stdio.h>
+#include <sys/random.h>
+#include <sys/types.h>
 #include <time.h>
 
 uint64_t hota_now_us(void)
@@ -25,15 +26,21 @@ void hota_sleep_ms(uint32_t ms)
     }
 }
 
+/* getrandom(2): no file, no stdio buffer, so it never allocates (the TLS filter seeds its DRBG
+ * with it on every connection). Blocks only until the kernel pool is first initialised. */
 int hota_entropy(uint8_t *buf, size_t len)
 {
     int rc = HOTA_E_IO;
-    FILE *f = fopen("/dev/urandom", "rb");
-    if (!f)
-        goto out;
-    if (fread(buf, 1, len, f) == len)
-        rc = HOTA_OK;
-    fclose(f);
+    size_t got = 0;
+    while (got < len) {
+        ssize_t n = getrandom(buf + got, len - got, 0);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            goto out;
+        got += (size_t)n;
+    }
+    rc = HOTA_OK;
 out:
     return rc;
 }

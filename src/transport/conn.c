@@ -36,8 +36,7 @@ static void keep_counters(hota_conn_t *c)
 
 /* Fresh filters for a new connection (the previous one's counters are kept in c->past).
  * Without an earlier stack (and not freed) the filters are still as hota_conn_init() left
- * them: initialising them again would only repeat mbedtls_entropy_init(), about a million
- * instructions with Debian's mbedTLS (HAVEGE state) (docs/internals/performance.md). */
+ * them and are not initialised a second time. */
 static int build_stack(hota_conn_t *c)
 {
     int rc;
