@@ -4,7 +4,8 @@
  *        exactly the bytes written to it.
  *
  * Not a cryptographic hash: an image's trust comes from its SHA-256 and signature. Each 8-byte
- * little-endian word is multiplied into the state and rotated, so the value depends on every
+ * word (in host byte order: compare values computed on the same host only) is multiplied into
+ * the state and rotated, so the value depends on every
  * byte and its position; the length is folded in at the end and a final mix spreads every bit.
  * The value does not depend on how the stream is cut into updates. About one byte per cycle.
  * The context is caller-allocated and holds no resources (nothing to free).
@@ -19,12 +20,16 @@
 extern "C" {
 #endif
 
+/** Independent accumulators (word i of the stream goes to lane i % HOTA_CHECK64_LANES). */
+#define HOTA_CHECK64_LANES 4u
+
 /** Stream state. Fields are private. */
 typedef struct hota_check64 {
-    uint64_t acc;     /* state over the whole words so far */
-    uint64_t len;     /* bytes taken */
-    uint8_t part[8];  /* a word not yet complete */
-    unsigned n;       /* bytes in part */
+    uint64_t acc[HOTA_CHECK64_LANES]; /* per-lane state over the whole words so far */
+    uint64_t words;                   /* whole words taken */
+    uint64_t len;                     /* bytes taken */
+    uint8_t part[8];                  /* a word not yet complete */
+    unsigned n;                       /* bytes in part */
 } hota_check64_t;
 
 /** @brief Start an empty stream. Cannot fail. */
