@@ -248,6 +248,8 @@ static void print_json(const fetch_run_t *r)
     cli_json_str(&j, "tls_version", ci.tls_version[0] ? ci.tls_version : NULL);
     cli_json_str(&j, "cipher", ci.cipher[0] ? ci.cipher : NULL);
     cli_json_bool(&j, "close_notify_sent", ci.close_notify_sent);
+    cli_json_uint(&j, "handshakes", ci.handshakes);
+    cli_json_uint(&j, "handshakes_resumed", ci.handshakes_resumed);
     cli_json_uint(&j, "redirects", info.redirects);
     if (resp->has_length)
         cli_json_uint(&j, "content_length", resp->content_length);

@@ -181,6 +181,7 @@ static void report_json(const hota_ota_stats_t *st, int rc)
     cli_json_uint(&j, "requests", st->requests);
     cli_json_uint(&j, "connections", st->connections);
     cli_json_uint(&j, "handshakes", st->handshakes);
+    cli_json_uint(&j, "handshakes_resumed", st->handshakes_resumed);
     cli_json_uint(&j, "flash_ops", st->flash_ops);
     cli_json_uint(&j, "retries", st->retries);
     cli_json_uint(&j, "restarts", st->restarts);

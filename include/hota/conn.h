@@ -9,8 +9,16 @@
  * hota_conn_free() releases everything and is safe twice. The strings of hota_conn_cfg_t are
  * only read during hota_conn_open() (the host name is copied).
  *
- * Counters reported by hota_conn_info() (handshakes, bytes in/out) add up over every open since
- * hota_conn_init(); the end kind and close_notify flags describe the latest connection.
+ * Counters reported by hota_conn_info() (handshakes, handshakes_resumed, bytes in/out) add up
+ * over every open since hota_conn_init(); the end kind, close_notify flags and `resumed`
+ * describe the latest connection.
+ *
+ * TLS session resumption: hota_conn_close() keeps the TLS session of a connection whose
+ * handshake succeeded (also when the peer reset it, not after a fatal TLS error), and the next
+ * hota_conn_open() of the same hota_conn_t offers it when host, port, server name and every TLS
+ * setting are the same; a session made with `insecure` never goes to a connection that
+ * verifies. A failed open drops it unless the network failed (resolve, connect, timeout, FIN,
+ * reset). hota_conn_free() releases it.
  */
 #ifndef HOTA_CONN_H
 #define HOTA_CONN_H
@@ -50,6 +58,7 @@ typedef struct hota_conn {
     hota_conn_cfg_t cfg;          /**< copy of the configuration (timeouts filled in) */
     int open;                     /**< 1 between a successful open and close */
     hota_cf_info_t past;          /**< counters of earlier connections */
+    hota_tls_session_t session;   /**< TLS session kept from the latest connection */
 } hota_conn_t;
 
 /** @brief Make c an unopened connection. Cannot fail. */

@@ -123,6 +123,7 @@ typedef struct hota_ota_stats {
     unsigned requests;         /**< HTTP requests sent (redirects included) */
     unsigned connections;      /**< connections opened */
     unsigned handshakes;       /**< TLS handshakes */
+    unsigned handshakes_resumed; /**< of those, resuming the session of an earlier connection */
     uint64_t flash_ops;        /**< flash erases + writes during the update */
     unsigned retries;          /**< reconnects after a failure, restarts included */
     unsigned restarts;         /**< downloads started over from byte 0 */

@@ -27,6 +27,13 @@
  * Shutdown (hota_cf_shutdown): sends our close_notify whenever TLS is up and it was not sent yet
  * (also after the peer's close_notify), then the lower layer's FIN, then reads and discards what
  * the peer still sends until its close_notify, FIN or reset, never longer than the bound.
+ *
+ * Session resumption: hota_tls_session_save() keeps the session of a connection (before its
+ * close) in a caller-allocated hota_tls_session_t that outlives the filter;
+ * hota_tls_session_offer() offers it to the next connection (after setup, before connect) only
+ * when that one goes to the same peer (host, server name, port) with the same TLS settings, and
+ * never offers a session made without the certificate check to a connection that verifies. The
+ * server may decline; a full handshake follows as usual. hota_conn_t does all of this itself.
  */
 #ifndef HOTA_TLS_H
 #define HOTA_TLS_H
@@ -68,6 +75,27 @@ typedef struct hota_tls_cfg {
                                    2.28 backend never offers more; OpenSSL would offer 1.3) */
 } hota_tls_cfg_t;
 
+/** Length of the digest that names a peer and the TLS settings (SHA-256). */
+#define HOTA_TLS_ORIGIN_LEN 32
+
+/**
+ * A TLS session kept for resumption, caller-allocated (hota_conn_t holds one). Fields are
+ * private. Lifetime: hota_tls_session_init() once; hota_tls_session_save() replaces what it
+ * holds; hota_tls_session_free() releases it (safe twice; the object is then empty and can be
+ * used again without another init).
+ */
+typedef struct hota_tls_session {
+#if HOTA_TLS_OPENSSL
+    SSL_SESSION *sess;                    /**< our own copy (SSL_SESSION_dup) */
+#else
+    mbedtls_ssl_session sess;             /**< copy taken with mbedtls_ssl_get_session() */
+#endif
+    int valid;                            /**< a session is held */
+    int verified;                         /**< made by a handshake that checked the certificate */
+    uint16_t port;                        /**< server port it was made with */
+    uint8_t origin[HOTA_TLS_ORIGIN_LEN];  /**< digest of host, server name and TLS settings */
+} hota_tls_session_t;
+
 /** A TLS filter. Fields are private; the first member is the filter head. */
 typedef struct hota_tls {
     hota_cf_t cf;                         /**< filter head (first member) */
@@ -88,6 +116,11 @@ typedef struct hota_tls {
     int live;                             /**< TLS library contexts hold resources */
     int ready;                            /**< setup succeeded */
     int has_own_cert;                     /**< a client certificate is configured */
+    int verify;                           /**< the server certificate is checked (not insecure) */
+    uint8_t origin[HOTA_TLS_ORIGIN_LEN];  /**< digest of host, server name and settings (setup) */
+    int origin_ok;                        /**< origin was computed: sessions may be kept, offered */
+    int offered;                          /**< a kept session was offered to this connection */
+    int resumed;                          /**< the handshake resumed it */
     uint8_t ip[16];                       /**< literal address checked against iPAddress SANs */
     size_t ip_len;                        /**< 0: the server name is a DNS name */
     int up;                               /**< handshake done, not failed since */
@@ -98,6 +131,7 @@ typedef struct hota_tls {
     int close_notify_received;
     hota_end_t end;                       /**< how the peer ended (sticky except timeouts) */
     uint32_t handshakes;
+    uint32_t handshakes_resumed;
     uint64_t bytes_in;                    /**< application bytes read */
     uint64_t bytes_out;                   /**< application bytes written */
     char version[16];                     /**< negotiated version, e.g. "TLSv1.2" */
@@ -135,6 +169,39 @@ int hota_tls_peer_cert(const hota_tls_t *t, size_t index, uint8_t *buf, size_t c
 
 /** @brief Release every TLS library resource. Safe to call twice and right after init. */
 void hota_tls_free(hota_tls_t *t);
+
+/** @brief Make s an empty session store (nothing held). Cannot fail. */
+void hota_tls_session_init(hota_tls_session_t *s);
+
+/**
+ * @brief Replace what s holds with the session of t, for a later connection to the same peer.
+ *        Call it after a successful handshake and before the filter is closed (hota_cf_close
+ *        frees the library state); a session is kept also when the peer ended the connection
+ *        without close_notify (TLS 1.1 and later allow resuming it), but never after a fatal
+ *        TLS error on t. s is emptied first, so on any failure it holds nothing.
+ * @param port the server's TCP port, part of the peer's identity.
+ * @return HOTA_OK (s holds t's session); HOTA_E_INVALID_ARG (NULL s or t); HOTA_E_BAD_STATE
+ *         (no handshake done, already closed, or a fatal TLS error since); HOTA_E_NOT_FOUND
+ *         (the server gave nothing to resume with: no session id, no ticket, or with TLS 1.3
+ *         no ticket yet); HOTA_E_NO_MEMORY.
+ */
+int hota_tls_session_save(hota_tls_session_t *s, const hota_tls_t *t, uint16_t port);
+
+/**
+ * @brief Offer the session in s to t's handshake, after hota_tls_setup() and before the
+ *        connect, when it was made for the same peer (host, server name, port) with the same
+ *        TLS settings (CA file and directory, client certificate and key, insecure,
+ *        max_frag_len, tls12_only), and never a session made without the certificate check to
+ *        a connection that verifies. s is not changed (the library takes a copy); the server
+ *        may still decline, and a full handshake follows.
+ * @return HOTA_OK (offered); HOTA_E_NOT_FOUND (s empty or made for another peer or other
+ *         settings: nothing offered); HOTA_E_INVALID_ARG (NULL t or s); HOTA_E_BAD_STATE (t not
+ *         set up, or already connected); HOTA_E_NO_MEMORY (nothing offered).
+ */
+int hota_tls_session_offer(hota_tls_t *t, const hota_tls_session_t *s, uint16_t port);
+
+/** @brief Release the session s holds (s is empty afterwards). Safe twice and after init. */
+void hota_tls_session_free(hota_tls_session_t *s);
 
 #ifdef __cplusplus
 }

@@ -43,6 +43,8 @@ typedef struct hota_cf_info {
     int close_notify_received;      /**< the peer's close_notify arrived (at any time) */
     int fin_received;               /**< TCP FIN seen (when known) */
     uint32_t handshakes;            /**< TLS handshakes done by this filter stack */
+    uint32_t handshakes_resumed;    /**< of those, abbreviated ones (a kept session resumed) */
+    int resumed;                    /**< the latest handshake resumed a kept session */
     uint64_t bytes_in;              /**< payload bytes read */
     uint64_t bytes_out;             /**< payload bytes written */
     char tls_version[16];           /**< e.g. "TLSv1.2", empty for plain TCP */

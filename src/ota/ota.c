@@ -361,6 +361,7 @@ void hota_ota_get_stats(const hota_ota_t *h, hota_ota_stats_t *st)
     st->requests = hi.requests;
     st->connections = hi.connects;
     st->handshakes = ci.handshakes;
+    st->handshakes_resumed = ci.handshakes_resumed;
     st->flash_ops = h->cfg.device->flash.ops_count - h->ops_at_begin;
     st->elapsed_ms = hota_now_ms() - h->t_begin_ms;
     if (!st->framing)

@@ -10,6 +10,7 @@ void hota_conn_init(hota_conn_t *c)
     memset(c, 0, sizeof *c);
     hota_tcp_init(&c->tcp);
     hota_tls_init(&c->tls);
+    hota_tls_session_init(&c->session);
 }
 
 static void fill_defaults(hota_conn_cfg_t *cfg)
@@ -30,6 +31,7 @@ static void keep_counters(hota_conn_t *c)
         return;
     hota_cf_query(c->stack, &now);
     c->past.handshakes += now.handshakes;
+    c->past.handshakes_resumed += now.handshakes_resumed;
     c->past.bytes_in += now.bytes_in;
     c->past.bytes_out += now.bytes_out;
 }
@@ -55,9 +57,22 @@ static int build_stack(hota_conn_t *c)
     if (!c->cfg.use_tls)
         return HOTA_OK;
     rc = hota_tls_setup(&c->tls, &c->cfg.tls, c->cfg.host, &c->tcp.cf);
-    if (rc == HOTA_OK)
-        c->stack = &c->tls.cf;
-    return rc;
+    if (rc != HOTA_OK)
+        return rc;
+    c->stack = &c->tls.cf;
+    /* the kept session, when it was made for this origin and these settings (tls.h) */
+    rc = hota_tls_session_offer(&c->tls, &c->session, c->cfg.port);
+    return rc == HOTA_E_NO_MEMORY ? rc : HOTA_OK;
+}
+
+/* A failed open keeps the session only when the network failed (the server was not reached,
+ * or went away or stayed silent during the handshake); after a TLS or certificate error, or a
+ * configuration one, the next handshake starts from nothing. */
+static int keeps_session(int rc)
+{
+    return rc == HOTA_E_RESOLVE || rc == HOTA_E_CONNECT || rc == HOTA_E_SOCKET ||
+           rc == HOTA_E_TIMEOUT || rc == HOTA_E_PEER_FIN || rc == HOTA_E_CONN_RESET ||
+           rc == HOTA_E_NO_MEMORY;
 }
 
 int hota_conn_open(hota_conn_t *c, const hota_conn_cfg_t *cfg)
@@ -77,6 +92,8 @@ int hota_conn_open(hota_conn_t *c, const hota_conn_cfg_t *cfg)
     if (rc != HOTA_OK) {
         if (c->stack)
             hota_cf_close(c->stack);
+        if (!keeps_session(rc))
+            hota_tls_session_free(&c->session);
         return rc;
     }
     c->top = c->stack;
@@ -95,6 +112,9 @@ int hota_conn_close(hota_conn_t *c)
     if (!c || !c->open)
         return HOTA_OK;
     rc = hota_cf_shutdown(c->top, c->cfg.close_wait_ms);
+    /* keep the session for the next open (replaced, or dropped after a fatal TLS error) */
+    if (c->top == &c->tls.cf)
+        (void)hota_tls_session_save(&c->session, &c->tls, c->cfg.port);
     hota_cf_close(c->top);
     c->top = NULL;
     c->open = 0;
@@ -109,6 +129,7 @@ void hota_conn_free(hota_conn_t *c)
         hota_cf_close(c->top);
     hota_tls_free(&c->tls);
     hota_tcp_free(&c->tcp);
+    hota_tls_session_free(&c->session);
     c->top = NULL;
     c->open = 0;
 }
@@ -123,6 +144,7 @@ void hota_conn_info(const hota_conn_t *c, hota_cf_info_t *info)
     if (c->stack)
         hota_cf_query(c->stack, info);
     info->handshakes += c->past.handshakes;
+    info->handshakes_resumed += c->past.handshakes_resumed;
     info->bytes_in += c->past.bytes_in;
     info->bytes_out += c->past.bytes_out;
 }

@@ -15,6 +15,7 @@
 #include <mbedtls/oid.h>
 #include <mbedtls/pem.h>
 #include <mbedtls/net_sockets.h>
+#include <mbedtls/ssl_internal.h> /* mbedtls_ssl_handshake_params: was the session resumed */
 
 /* Tag of an iPAddress GeneralName: [7] IMPLICIT OCTET STRING. */
 #define SAN_IP_TAG (MBEDTLS_ASN1_CONTEXT_SPECIFIC | 7)
@@ -124,6 +125,20 @@ static int map_handshake(const hota_tls_t *t, int r)
     return HOTA_E_TLS_HANDSHAKE;
 }
 
+/* mbedtls_ssl_handshake() one step at a time, to learn whether the server took the session we
+ * offered: mbedTLS decides it on the ServerHello (the session id echoed) and keeps the answer
+ * only until the handshake is over. */
+static int handshake(hota_tls_t *t)
+{
+    int r = 0;
+    while (r == 0 && t->ssl.state != MBEDTLS_SSL_HANDSHAKE_OVER) {
+        r = mbedtls_ssl_handshake_step(&t->ssl);
+        if (t->ssl.handshake && t->ssl.state > MBEDTLS_SSL_SERVER_HELLO)
+            t->resumed = t->offered && t->ssl.handshake->resume;
+    }
+    return r;
+}
+
 int tls_be_connect(hota_cf_t *cf, uint32_t timeout_ms)
 {
     hota_tls_t *t = (hota_tls_t *)cf;
@@ -131,18 +146,21 @@ int tls_be_connect(hota_cf_t *cf, uint32_t timeout_ms)
     if (!t->ready || t->up || t->failed)
         return HOTA_E_BAD_STATE;
     tls_begin(t, hota_now_ms() + timeout_ms);
+    t->resumed = 0;
     do {
-        r = mbedtls_ssl_handshake(&t->ssl);
+        r = handshake(t);
     } while ((r == MBEDTLS_ERR_SSL_WANT_READ || r == MBEDTLS_ERR_SSL_WANT_WRITE) &&
              tls_left_ms(t->deadline) > 0);
     if (r == MBEDTLS_ERR_SSL_WANT_READ || r == MBEDTLS_ERR_SSL_WANT_WRITE)
         t->lower_rc = HOTA_E_TIMEOUT;
     if (r != 0) {
         t->failed = 1;
+        t->resumed = 0;
         return map_handshake(t, r);
     }
     t->up = 1;
     t->handshakes++;
+    t->handshakes_resumed += t->resumed ? 1u : 0u;
     tls_copy_str(t->version, sizeof t->version, mbedtls_ssl_get_version(&t->ssl));
     tls_copy_str(t->cipher, sizeof t->cipher, mbedtls_ssl_get_ciphersuite(&t->ssl));
     return HOTA_OK;
@@ -244,6 +262,47 @@ int tls_be_send_close_notify(hota_tls_t *t, uint64_t deadline)
     if (t->lower_rc != HOTA_OK)
         return lower_end(t);
     return r == MBEDTLS_ERR_SSL_WANT_WRITE ? HOTA_E_TIMEOUT : HOTA_E_TLS;
+}
+
+/* A copy that failed half-way (mbedtls_ssl_session_copy) may still point at the source's
+ * ticket: forget that pointer before freeing, so the ticket is not freed twice. */
+static void drop_half_copy(mbedtls_ssl_session *dst, const mbedtls_ssl_session *src)
+{
+    if (dst->ticket == src->ticket)
+        dst->ticket = NULL;
+    mbedtls_ssl_session_free(dst);
+}
+
+int tls_be_session_save(hota_tls_session_t *s, const hota_tls_t *t)
+{
+    const mbedtls_ssl_session *cur = t->ssl.session;
+    int r;
+    if (!cur)
+        return HOTA_E_BAD_STATE;
+    if (cur->id_len == 0 && (!cur->ticket || cur->ticket_len == 0))
+        return HOTA_E_NOT_FOUND; /* the server offered no way to resume */
+    r = mbedtls_ssl_get_session(&t->ssl, &s->sess);
+    if (r == 0)
+        return HOTA_OK;
+    drop_half_copy(&s->sess, cur);
+    return hota_mbedtls_alloc_failed(r) ? HOTA_E_NO_MEMORY : HOTA_E_TLS;
+}
+
+int tls_be_session_offer(hota_tls_t *t, const hota_tls_session_t *s)
+{
+    int r = mbedtls_ssl_set_session(&t->ssl, &s->sess);
+    if (r == 0)
+        return HOTA_OK;
+    /* back to the empty session of a full handshake (a half copy could point at our ticket,
+     * or announce a ticket length without the ticket) */
+    if (t->ssl.session_negotiate)
+        drop_half_copy(t->ssl.session_negotiate, &s->sess);
+    return hota_mbedtls_alloc_failed(r) ? HOTA_E_NO_MEMORY : HOTA_E_TLS;
+}
+
+void tls_be_session_free(hota_tls_session_t *s)
+{
+    mbedtls_ssl_session_free(&s->sess);
 }
 
 void hota_tls_init(hota_tls_t *t)
@@ -395,6 +454,7 @@ int hota_tls_setup(hota_tls_t *t, const hota_tls_cfg_t *cfg, const char *host, h
     if (rc != HOTA_OK)
         return rc;
     mbedtls_ssl_set_bio(&t->ssl, t, bio_send, NULL, bio_recv);
+    tls_note_origin(t, cfg, host);
     t->cf.next = next;
     t->ready = 1;
     return HOTA_OK;

@@ -1,11 +1,14 @@
 /* The TLS filter's parts that do not depend on the TLS library (both backends use them):
- * bounded operations, sticky end results, graceful shutdown, facts for hota_cf_query. */
+ * bounded operations, sticky end results, graceful shutdown, facts for hota_cf_query, and the
+ * rules of session resumption (which session may be kept, to which connection it may go). */
 #include "tls_int.h"
 
 #include "hota/error.h"
 #include "hota/port.h"
 
 #include <string.h>
+
+#include <mbedtls/sha256.h>
 
 uint32_t tls_left_ms(uint64_t deadline)
 {
@@ -112,6 +115,8 @@ static void tls_query(const hota_cf_t *cf, hota_cf_info_t *info)
     info->close_notify_sent |= t->close_notify_sent;
     info->close_notify_received |= t->close_notify_received;
     info->handshakes += t->handshakes;
+    info->handshakes_resumed += t->handshakes_resumed;
+    info->resumed = t->resumed;
     info->bytes_in = t->bytes_in;
     info->bytes_out = t->bytes_out;
     tls_copy_str(info->tls_version, sizeof info->tls_version, t->version);
@@ -139,6 +144,110 @@ int tls_check_setup_args(const hota_tls_t *t, const hota_tls_cfg_t *cfg, const c
     if (!cfg->cert_file != !cfg->key_file)
         return HOTA_E_INVALID_ARG;
     return t->ready || !t->live ? HOTA_E_BAD_STATE : HOTA_OK;
+}
+
+/* ----- session resumption ------------------------------------------------------------------ */
+
+/* One field of the origin digest: present or not, length, bytes (so NULL, "" and a split
+ * between two fields all give different digests). */
+static int mix_str(mbedtls_sha256_context *c, const char *str)
+{
+    uint8_t head[5] = {str != NULL, 0, 0, 0, 0};
+    size_t n = str ? strlen(str) : 0;
+    int r;
+    head[1] = (uint8_t)(n >> 24);
+    head[2] = (uint8_t)(n >> 16);
+    head[3] = (uint8_t)(n >> 8);
+    head[4] = (uint8_t)n;
+    r = mbedtls_sha256_update_ret(c, head, sizeof head);
+    return r == 0 && n ? mbedtls_sha256_update_ret(c, (const unsigned char *)str, n) : r;
+}
+
+static int mix_uint(mbedtls_sha256_context *c, unsigned v)
+{
+    uint8_t b[4] = {(uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v};
+    return mbedtls_sha256_update_ret(c, b, sizeof b);
+}
+
+/* Everything that makes a connection's peer and trust what they are: a session is offered only
+ * to a connection with the same digest (and port). The files are named by path: their content
+ * is read again by every setup, not compared. */
+void tls_note_origin(hota_tls_t *t, const hota_tls_cfg_t *cfg, const char *host)
+{
+    static const char label[] = "hota-tls-origin-1";
+    mbedtls_sha256_context c;
+    int r;
+    t->verify = !cfg->insecure;
+    mbedtls_sha256_init(&c);
+    r = mbedtls_sha256_starts_ret(&c, 0);
+    r = r ? r : mix_str(&c, label);
+    r = r ? r : mix_str(&c, host);
+    r = r ? r : mix_str(&c, cfg->server_name);
+    r = r ? r : mix_str(&c, cfg->ca_file);
+    r = r ? r : mix_str(&c, cfg->ca_dir);
+    r = r ? r : mix_str(&c, cfg->cert_file);
+    r = r ? r : mix_str(&c, cfg->key_file);
+    r = r ? r : mix_uint(&c, cfg->insecure ? 1u : 0u);
+    r = r ? r : mix_uint(&c, cfg->max_frag_len);
+    r = r ? r : mix_uint(&c, cfg->tls12_only ? 1u : 0u);
+    r = r ? r : mbedtls_sha256_finish_ret(&c, t->origin);
+    mbedtls_sha256_free(&c);
+    t->origin_ok = r == 0;
+}
+
+void hota_tls_session_init(hota_tls_session_t *s)
+{
+    memset(s, 0, sizeof *s); /* also what mbedtls_ssl_session_init does */
+}
+
+void hota_tls_session_free(hota_tls_session_t *s)
+{
+    if (!s)
+        return;
+    if (s->valid)
+        tls_be_session_free(s);
+    memset(s, 0, sizeof *s);
+}
+
+int hota_tls_session_save(hota_tls_session_t *s, const hota_tls_t *t, uint16_t port)
+{
+    int rc = HOTA_E_INVALID_ARG;
+    if (!s || !t)
+        goto out;
+    hota_tls_session_free(s);
+    rc = HOTA_E_BAD_STATE;
+    if (!t->live || !t->up || t->failed || !t->origin_ok)
+        goto out;
+    rc = tls_be_session_save(s, t);
+    if (rc != HOTA_OK)
+        goto out;
+    s->valid = 1;
+    s->verified = t->verify;
+    s->port = port;
+    memcpy(s->origin, t->origin, sizeof s->origin);
+out:
+    return rc;
+}
+
+int hota_tls_session_offer(hota_tls_t *t, const hota_tls_session_t *s, uint16_t port)
+{
+    int rc = HOTA_E_INVALID_ARG;
+    if (!s || !t)
+        goto out;
+    rc = HOTA_E_BAD_STATE;
+    if (!t->ready || t->up || t->failed || t->handshakes)
+        goto out;
+    rc = HOTA_E_NOT_FOUND;
+    if (!s->valid || !t->origin_ok || s->port != port ||
+        memcmp(s->origin, t->origin, sizeof s->origin) != 0)
+        goto out;
+    if (t->verify && !s->verified)
+        goto out; /* implied by the digest (insecure is part of it); checked on its own all the same */
+    rc = tls_be_session_offer(t, s);
+    if (rc == HOTA_OK)
+        t->offered = 1;
+out:
+    return rc;
 }
 
 const hota_cf_type_t tls_filter_type = {

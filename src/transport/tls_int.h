@@ -27,6 +27,10 @@ int tls_mfl_index(unsigned len);
 int tls_check_setup_args(const hota_tls_t *t, const hota_tls_cfg_t *cfg, const char *host,
                          const hota_cf_t *next);
 
+/** Name the peer and settings of a connection being set up (t->origin, t->verify); both
+ *  backends call it from hota_tls_setup. */
+void tls_note_origin(hota_tls_t *t, const hota_tls_cfg_t *cfg, const char *host);
+
 /* ---- backend hooks (tls.c or tls_openssl.c) ---- */
 
 /** Handshake over the filter below within timeout_ms. */
@@ -38,5 +42,11 @@ int tls_be_send(hota_cf_t *cf, const uint8_t *buf, size_t len, size_t *nwritten,
 int tls_be_read_once(hota_tls_t *t, uint8_t *buf, size_t cap, size_t *nread);
 /** Send our close_notify once (also after the peer's), bounded by deadline. */
 int tls_be_send_close_notify(hota_tls_t *t, uint64_t deadline);
+/** Copy the session of t (handshake done, no fatal error) into the empty s->sess. */
+int tls_be_session_save(hota_tls_session_t *s, const hota_tls_t *t);
+/** Hand the session of s to t's library state before its handshake. */
+int tls_be_session_offer(hota_tls_t *t, const hota_tls_session_t *s);
+/** Release s->sess (the rest of s is cleared by the caller). */
+void tls_be_session_free(hota_tls_session_t *s);
 
 #endif

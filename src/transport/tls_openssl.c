@@ -274,6 +274,8 @@ int tls_be_connect(hota_cf_t *cf, uint32_t timeout_ms)
         return rc;
     t->up = 1;
     t->handshakes++;
+    t->resumed = t->offered && SSL_session_reused(t->ssl) == 1;
+    t->handshakes_resumed += t->resumed ? 1u : 0u;
     tls_copy_str(t->version, sizeof t->version, SSL_get_version(t->ssl));
     note_cipher(t);
     return HOTA_OK;
@@ -398,6 +400,40 @@ int tls_be_send_close_notify(hota_tls_t *t, uint64_t deadline)
     if (t->lower_rc != HOTA_OK)
         return lower_end(t);
     return want_io(err) ? HOTA_E_TIMEOUT : HOTA_E_TLS;
+}
+
+/* ----- sessions --------------------------------------------------------------------------- */
+
+/* Our own copy of the connection's session. Not the SSL's object itself: SSL_free marks that
+ * one not resumable when our close_notify was not sent (a reset, a FIN), a TLS 1.0 rule; TLS
+ * 1.1 and later allow resuming such a session, and mbedTLS does. A TLS 1.3 session becomes
+ * resumable only with a ticket, which arrives after the handshake (read with the data or
+ * during the drain at close). */
+int tls_be_session_save(hota_tls_session_t *s, const hota_tls_t *t)
+{
+    SSL_SESSION *cur = SSL_get0_session(t->ssl);
+    if (!cur)
+        return HOTA_E_BAD_STATE;
+    if (!SSL_SESSION_is_resumable(cur))
+        return HOTA_E_NOT_FOUND;
+    s->sess = SSL_SESSION_dup(cur);
+    ERR_clear_error();
+    return s->sess ? HOTA_OK : HOTA_E_NO_MEMORY;
+}
+
+int tls_be_session_offer(hota_tls_t *t, const hota_tls_session_t *s)
+{
+    int ok;
+    ERR_clear_error();
+    ok = SSL_set_session(t->ssl, s->sess); /* takes a reference */
+    ERR_clear_error();
+    return ok == 1 ? HOTA_OK : HOTA_E_TLS;
+}
+
+void tls_be_session_free(hota_tls_session_t *s)
+{
+    SSL_SESSION_free(s->sess);
+    s->sess = NULL;
 }
 
 void hota_tls_init(hota_tls_t *t)
@@ -585,6 +621,7 @@ int hota_tls_setup(hota_tls_t *t, const hota_tls_cfg_t *cfg, const char *host, h
     ERR_clear_error();
     if (rc != HOTA_OK)
         return rc;
+    tls_note_origin(t, cfg, host);
     t->cf.next = next;
     t->ready = 1;
     return HOTA_OK;
