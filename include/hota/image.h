@@ -22,8 +22,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <mbedtls/sha256.h>
 #include <mbedtls/sha512.h>
+
+#include "hota/sha256.h"
 
 #include "hota/flash.h"
 
@@ -133,7 +134,7 @@ typedef struct hota_image_verifier {
     uint8_t hash_calc[32];      /* SHA-256 of [0, checksum byte] */
     uint8_t desc_raw[HOTA_APP_DESC_SIZE];
     uint8_t sector[HOTA_IMAGE_SIG_SECTOR_SIZE];
-    mbedtls_sha256_context sha; /* over [0, signed_len) */
+    hota_sha256_t sha;          /* over [0, signed_len) */
     mbedtls_sha512_context sha384; /* SHA-384 over [0, signed_len) when sha384_on */
 } hota_image_verifier_t;
 

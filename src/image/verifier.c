@@ -277,11 +277,7 @@ static int done_checksum(hota_image_verifier_t *v)
     in->checksum_calc = v->xsum;
     in->checksum_valid = in->checksum == in->checksum_calc;
     if (in->hash_appended) {
-        mbedtls_sha256_context c;
-        mbedtls_sha256_init(&c);
-        mbedtls_sha256_clone(&c, &v->sha);
-        mbedtls_sha256_finish_ret(&c, v->hash_calc);
-        mbedtls_sha256_free(&c);
+        hota_sha256_peek(&v->sha, v->hash_calc);
         v->pos = 0;
         go(v, ST_HASH, 32);
     } else {
@@ -320,7 +316,7 @@ static int done_sector(hota_image_verifier_t *v)
 {
     uint8_t d256[32], d384[64];
     int first_err = HOTA_OK;
-    mbedtls_sha256_finish_ret(&v->sha, d256);
+    hota_sha256_finish(&v->sha, d256);
     if (v->sha384_on)
         mbedtls_sha512_finish_ret(&v->sha384, d384);
     go(v, ST_DONE, 0);
@@ -374,7 +370,7 @@ static void consume(hota_image_verifier_t *v, const uint8_t *b, size_t n)
 {
     const struct step *s = &steps[v->state];
     if (s->hashed) {
-        mbedtls_sha256_update_ret(&v->sha, b, n);
+        hota_sha256_update(&v->sha, b, n);
         if (v->sha384_on)
             mbedtls_sha512_update_ret(&v->sha384, b, n);
     }
@@ -397,8 +393,7 @@ void hota_image_verifier_init(hota_image_verifier_t *v, const hota_image_policy_
     v->policy.chip_id = -1;
     if (p)
         v->policy = *p;
-    mbedtls_sha256_init(&v->sha);
-    mbedtls_sha256_starts_ret(&v->sha, 0);
+    hota_sha256_init(&v->sha);
     mbedtls_sha512_init(&v->sha384);
     v->sha384_on = v->policy.want_sha384 || v->policy.chip_id < 0 || v->policy.report_all;
     if (v->sha384_on)
@@ -411,7 +406,7 @@ void hota_image_verifier_free(hota_image_verifier_t *v)
 {
     if (!v)
         return;
-    mbedtls_sha256_free(&v->sha);
+    hota_sha256_free(&v->sha);
     mbedtls_sha512_free(&v->sha384);
 }
 
@@ -474,16 +469,12 @@ int hota_image_verifier_finish(hota_image_verifier_t *v)
 
 int hota_image_verifier_digest(const hota_image_verifier_t *v, uint8_t out[32])
 {
-    mbedtls_sha256_context c;
     if (v->err)
         return v->err;
     if (v->state == ST_DONE ||
         (v->state == ST_SIG_SECTOR && v->need < HOTA_IMAGE_SIG_SECTOR_SIZE))
         return HOTA_E_BAD_STATE; /* the running hash stopped at signed_len */
-    mbedtls_sha256_init(&c);
-    mbedtls_sha256_clone(&c, &v->sha);
-    mbedtls_sha256_finish_ret(&c, out);
-    mbedtls_sha256_free(&c);
+    hota_sha256_peek(&v->sha, out);
     return HOTA_OK;
 }
 
