@@ -295,7 +295,7 @@ http {{
         table = []
         for kind, name, size, cipher in plan:
             clients = ["ceiling", "hota", "hota -o -", "curl"] if kind == "fetch" \
-                else ["ceiling", "hota", "hota --no-resume"]
+                else ["ceiling", "hota", "hota --no-resume", "curl"]
             wall = {c: [] for c in clients}
             cpu = {c: [] for c in clients}
             for c in clients:  # warm-up (page cache, nginx), not counted
@@ -330,7 +330,8 @@ http {{
                             f"(connect, handshake, body, close), and in brackets CPU ms (user+sys) "
                             f"per MiB of the client process; median of {reps}. Variant: fetch "
                             f"'-o -' to /dev/null, update --no-resume (no progress record); the "
-                            f"ceiling writes nothing (update ceiling: + SHA-256)",
+                            f"ceiling writes nothing (update ceiling: + SHA-256); curl downloads "
+                            f"the same URL to a file (for update: the image)",
                             ["run", "ceiling", "hota", "variant", "curl", "hota/ceiling",
                              "CPU ceiling/hota", "hota/curl"], table))
 
