@@ -173,6 +173,7 @@ static void report_json(const hota_ota_stats_t *st, int rc)
     cli_json_str(&j, "framing", st->framing);
     cli_json_str(&j, "end", st->end);
     cli_json_uint(&j, "tail_ms", st->tail_ms);
+    cli_json_uint(&j, "tail_us", st->tail_us);
     cli_json_uint(&j, "elapsed_ms", st->elapsed_ms);
     cli_json_str(&j, "partition", st->partition[0] ? st->partition : NULL);
     cli_json_str(&j, "version", st->version[0] ? st->version : NULL);

@@ -115,6 +115,7 @@ typedef struct hota_ota_stats {
     const char *end;           /**< how the body ended: "framing", "image", "close_notify",
                                     "fin", "reset", "timeout", "eof" or "none" */
     uint64_t tail_ms;          /**< last body byte -> the engine decided the body was done */
+    uint64_t tail_us;          /**< the same in microseconds */
     uint64_t elapsed_ms;       /**< begin -> finish (or now) */
     char partition[17];        /**< label of the target slot */
     char version[33];          /**< app desc version of the new image */

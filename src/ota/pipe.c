@@ -102,9 +102,10 @@ static int done(hota_ota_t *h, const char *end)
     if (!h->t_done_us)
         h->t_done_us = hota_now_us();
     h->stats.end = end;
-    h->stats.tail_ms = h->t_last_byte_us && h->t_done_us > h->t_last_byte_us
-                           ? (h->t_done_us - h->t_last_byte_us) / 1000u
+    h->stats.tail_us = h->t_last_byte_us && h->t_done_us > h->t_last_byte_us
+                           ? h->t_done_us - h->t_last_byte_us
                            : 0;
+    h->stats.tail_ms = h->stats.tail_us / 1000u;
     if (!h->slot_begun)
         return ota_fail(h, HOTA_E_IMAGE_TRUNCATED);
     hota_http_close(&h->http); /* stop at once; our close_notify goes out */

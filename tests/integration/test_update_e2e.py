@@ -31,7 +31,8 @@ CUT_BOUND_S = 20.0         # a cut case must end (with its error) within this
 CUT_IDLE_TIMEOUT_MS = 1000  # cut + idle connection: 6 attempts x 1 s + 3.1 s backoff < bound
 IMAGE_SIZE = 300000
 SERVE_ENDINGS = ("close_notify", "close_notify+fin", "fin", "reset", "keep-alive")
-JSON_KEYS = ("result", "error", "bytes", "framing", "end", "tail_ms", "elapsed_ms", "partition",
+JSON_KEYS = ("result", "error", "bytes", "framing", "end", "tail_ms", "tail_us", "elapsed_ms",
+             "partition",
              "version", "secure_version", "resumed_from", "requests", "handshakes", "flash_ops")
 TRUNC = ("TRUNCATED", "IMAGE_TRUNCATED")
 
@@ -91,6 +92,9 @@ class Runner:
                                                            js.get("version")), res)
         self.ck(name, js.get("bytes") == len(self.data), "bytes %d, got %s"
                 % (len(self.data), js.get("bytes")), res)
+        tus, tms = js.get("tail_us"), js.get("tail_ms")
+        self.ck(name, isinstance(tus, int) and isinstance(tms, int) and tus // 1000 == tms,
+                "tail_us %s is tail_ms %s in microseconds" % (tus, tms), res)
         el = js.get("elapsed_ms")
         self.ck(name, isinstance(el, int) and el < QUICK_MS,
                 "no waiting: elapsed_ms %s < %d (timeout %d)" % (el, QUICK_MS, TIMEOUT_MS), res)
