@@ -68,7 +68,7 @@ static void read_body(hota_http_t *h, size_t cap, size_t in_len)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static hota_http_t h; /* large (header buffer): keep it off the stack */
+    static hota_http_t h; /* large: keep it off the stack */
     static uint8_t sent[8192];
     fuzz_in_t in = {data, size};
     uint8_t chunk = fuzz_u8(&in), flags = fuzz_u8(&in), cap = fuzz_u8(&in);

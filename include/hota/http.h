@@ -25,12 +25,14 @@
  * repeated Content-Length headers and invalid chunk sizes are refused. Errors are sticky: once a
  * call failed, hota_http_read() returns the same code until the next hota_http_request().
  *
- * Buffers and lifetimes: the handle is caller-allocated and holds the header buffer
- * (HOTA_HTTP_HEADER_BUF bytes, at most cfg.max_header_bytes of it used). Response headers and the
- * first body bytes that arrive with them are kept there; the body is otherwise read straight into
- * the caller's buffer and decoded in place. The configuration is copied (shallow) by
- * hota_http_request(): the strings and arrays it points at must stay valid until the next
- * hota_http_request() or hota_http_free(). The handle is not thread-safe.
+ * Buffers and lifetimes: the handle is caller-allocated and holds one small I/O buffer
+ * (HOTA_HTTP_IO_BUF bytes). The request head is sent through it in pieces; the response head is
+ * read through it and parsed as it arrives: only the header values kept in hota_http_resp_t are
+ * copied out, the head itself is counted against cfg.max_header_bytes, never stored whole. Body
+ * bytes that arrive with the end of the head wait there for the first hota_http_read(); the body
+ * is otherwise read straight into the caller's buffer and decoded in place. The configuration is
+ * copied (shallow) by hota_http_request(): the strings and arrays it points at must stay valid
+ * until the next hota_http_request() or hota_http_free(). The handle is not thread-safe.
  */
 #ifndef HOTA_HTTP_H
 #define HOTA_HTTP_H
@@ -47,10 +49,22 @@
 extern "C" {
 #endif
 
-#ifndef HOTA_HTTP_HEADER_BUF
-/** Size of the header buffer inside hota_http_t (the largest usable max_header_bytes). */
-#define HOTA_HTTP_HEADER_BUF 16384
+#ifndef HOTA_HTTP_IO_BUF
+/** Size of the I/O buffer inside hota_http_t: request pieces out, response head pieces in. */
+#define HOTA_HTTP_IO_BUF 1024
 #endif
+#ifndef HOTA_HTTP_HEADER_MAX
+/** Default and largest cfg.max_header_bytes (counted while parsing; costs no memory). */
+#define HOTA_HTTP_HEADER_MAX 16384
+#endif
+/** Former name of HOTA_HTTP_HEADER_MAX. */
+#define HOTA_HTTP_HEADER_BUF HOTA_HTTP_HEADER_MAX
+#ifndef HOTA_HTTP_REQUEST_MAX
+/** Largest request head sent; only the extra headers and the user agent, which have no cap of
+ *  their own, can exceed it (HOTA_E_BUFFER_TOO_SMALL). */
+#define HOTA_HTTP_REQUEST_MAX 16384
+#endif
+#define HOTA_HTTP_NAME_BUF 24 /**< header name buffer: longer names are never kept */
 #define HOTA_HTTP_DEFAULT_TIMEOUT_MS 30000u /**< connect and io timeouts when 0 is given */
 #define HOTA_HTTP_DEFAULT_CLOSE_WAIT_MS 100u /**< close_wait_ms when 0 is given */
 #define HOTA_HTTP_DEFAULT_MAX_REDIRECTS 10  /**< max_redirects when 0 is given */
@@ -74,8 +88,8 @@ typedef struct hota_http_cfg {
     const char *const *headers;   /**< extra request headers, each "Name: value" */
     size_t header_count;          /**< entries in headers */
     const char *user_agent;       /**< NULL: "hota/<version>" */
-    size_t max_header_bytes;      /**< response header block limit (0 or above the buffer:
-                                       HOTA_HTTP_HEADER_BUF) */
+    size_t max_header_bytes;      /**< response header block limit (0 or above
+                                       HOTA_HTTP_HEADER_MAX: HOTA_HTTP_HEADER_MAX) */
     int max_redirects;            /**< 0: 10; < 0: follow none (the 3xx is returned) */
     const char *auth_user;        /**< Basic auth user (overrides URL userinfo); NULL: none */
     const char *auth_pass;        /**< Basic auth password; NULL: empty */
@@ -122,8 +136,8 @@ typedef struct hota_http {
     hota_conn_t conn;
     hota_cf_t *cf;                 /* transport in use; NULL when no connection */
     hota_url_t url;                /* current URL (after redirects) */
-    hota_url_t origin;             /* origin of the open connection */
-    hota_url_t first;              /* URL of the request (cfg auth goes to its origin only) */
+    hota_url_origin_t origin;      /* origin of the open connection */
+    hota_url_origin_t first;       /* origin of the requested URL (cfg auth goes there only) */
     hota_http_cfg_t cfg;
     hota_http_resp_t resp;
     hota_http_info_t info;
@@ -138,13 +152,16 @@ typedef struct hota_http {
     int headers_done;
     int informational;
     int cb_err;
-    const char *fld, *val;
-    size_t fld_len, val_len;
-    int in_value;
+    int val_field;                 /* index of the resp field the current value goes to; -1 */
+    int val_over;                  /* the current value did not fit its field */
+    size_t val_len, val_keep;      /* value bytes seen; end of its last non-blank byte */
+    size_t name_len;               /* bytes in name; sizeof name: too long, not kept */
+    char name[HOTA_HTTP_NAME_BUF]; /* the current header name (pieces joined) */
     uint8_t *out;
     size_t out_len, out_cap;
-    size_t hdr_cap, hdr_len, pend_off, pend_len;
-    uint8_t hdr[HOTA_HTTP_HEADER_BUF];
+    size_t head_cap, head_len;     /* max_header_bytes; head bytes received so far */
+    size_t pend_off, pend_len;     /* body bytes in io that came with the head */
+    uint8_t io[HOTA_HTTP_IO_BUF];
 } hota_http_t;
 
 /**
@@ -164,7 +181,9 @@ void hota_http_init(hota_http_t *h);
  *
  * Reuses the open connection when allowed (see the file comment), else opens one (or uses
  * cfg->transport). Sends Host, User-Agent, Accept, Range (when asked), Authorization (Basic,
- * from cfg or URL userinfo), the extra headers and Connection: keep-alive. Follows 301, 302, 303,
+ * from cfg or URL userinfo), the extra headers and Connection: keep-alive; the whole head is
+ * checked before the first byte goes out, then sent in sends of HOTA_HTTP_IO_BUF bytes (one
+ * send when it fits). Follows 301, 302, 303,
  * 307 and 308 up to max_redirects (the redirect's body is drained when small and the connection
  * can be reused, else the connection is closed). A request on a reused connection that the
  * server closed before any response byte is retried once on a new connection.
@@ -175,7 +194,8 @@ void hota_http_init(hota_http_t *h);
  *         HOTA_E_INVALID_ARG (NULL h, cfg or url; an extra header without ':' or with CR/LF;
  *         a user agent with CR/LF; credentials longer than 255 bytes);
  *         HOTA_E_URL, HOTA_E_URL_SCHEME (cfg->url malformed / not http(s));
- *         HOTA_E_BUFFER_TOO_SMALL (the request does not fit the header buffer);
+ *         HOTA_E_BUFFER_TOO_SMALL (the request head would exceed HOTA_HTTP_REQUEST_MAX:
+ *         only possible with long extra headers or user agent; nothing is sent then);
  *         HOTA_E_HEADER_TOO_LONG (response header block over max_header_bytes);
  *         HOTA_E_HTTP_STATUS_LINE (malformed status line); HOTA_E_HTTP_PARSE (other header
  *         syntax, an unrequested 101); HOTA_E_CL_AND_TE; HOTA_E_CL_CONFLICT;

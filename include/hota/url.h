@@ -36,6 +36,13 @@ typedef struct hota_url {
     char pass[HOTA_URL_PASS_MAX];     /**< percent-decoded, empty when none */
 } hota_url_t;
 
+/** The origin of a URL: scheme, host and port only (what a connection is keyed by). */
+typedef struct hota_url_origin {
+    int tls;                          /**< 1 for https, 0 for http */
+    uint16_t port;                    /**< explicit or default port */
+    char host[HOTA_URL_HOST_MAX];     /**< as in hota_url_t::host */
+} hota_url_origin_t;
+
 /**
  * @brief Parse an absolute http or https URL.
  * @param u   receives the parts; fully overwritten (zeroed first) on every call.
@@ -77,6 +84,16 @@ int hota_url_format(const hota_url_t *u, char *buf, size_t cap);
 
 /** @brief 1 when a and b have the same scheme, host (case-insensitive) and port. */
 int hota_url_same_origin(const hota_url_t *a, const hota_url_t *b);
+
+/**
+ * @brief Take the origin (scheme, host, port) of a URL. Cannot fail.
+ * @param o receives it (fully overwritten).
+ * @param u the URL.
+ */
+void hota_url_origin_of(hota_url_origin_t *o, const hota_url_t *u);
+
+/** @brief 1 when u has the origin o: same scheme, host (case-insensitive) and port. */
+int hota_url_is_origin(const hota_url_origin_t *o, const hota_url_t *u);
 
 #ifdef __cplusplus
 }

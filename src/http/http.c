@@ -26,8 +26,8 @@ static void apply_defaults(hota_http_cfg_t *c)
         c->io_timeout_ms = HOTA_HTTP_DEFAULT_TIMEOUT_MS;
     if (c->close_wait_ms == 0)
         c->close_wait_ms = HOTA_HTTP_DEFAULT_CLOSE_WAIT_MS;
-    if (c->max_header_bytes == 0 || c->max_header_bytes > HOTA_HTTP_HEADER_BUF)
-        c->max_header_bytes = HOTA_HTTP_HEADER_BUF;
+    if (c->max_header_bytes == 0 || c->max_header_bytes > HOTA_HTTP_HEADER_MAX)
+        c->max_header_bytes = HOTA_HTTP_HEADER_MAX;
     if (c->max_redirects == 0)
         c->max_redirects = HOTA_HTTP_DEFAULT_MAX_REDIRECTS;
 }
@@ -63,12 +63,12 @@ static int connect_origin(hota_http_t *h, int *reused)
 {
     hota_conn_cfg_t cc;
     int rc;
-    *reused = h->cf && h->reusable && hota_url_same_origin(&h->origin, &h->url);
+    *reused = h->cf && h->reusable && hota_url_is_origin(&h->origin, &h->url);
     h->reusable = 0;
     if (*reused)
         return HOTA_OK;
     h->info.connects++;
-    h->origin = h->url;
+    hota_url_origin_of(&h->origin, &h->url);
     if (h->cfg.transport) { /* tests: one scripted stream stands for every connection */
         h->cf = h->cfg.transport;
         return HOTA_OK;
@@ -97,8 +97,8 @@ static void begin_response(hota_http_t *h)
     h->phase = HTTP_PHASE_HEADERS;
     h->err = HOTA_OK;
     h->complete = h->leftover = h->headers_done = h->status_line_done = 0;
-    h->hdr_cap = h->cfg.max_header_bytes;
-    h->hdr_len = h->pend_off = h->pend_len = 0;
+    h->head_cap = h->cfg.max_header_bytes;
+    h->head_len = h->pend_off = h->pend_len = 0;
     memset(&h->resp, 0, sizeof h->resp);
     h->info.end = HOTA_END_NONE;
     h->info.body_bytes = 0;
@@ -109,15 +109,9 @@ static void begin_response(hota_http_t *h)
 /* Send the request on h->cf and read the response head. */
 static int send_and_read(hota_http_t *h)
 {
-    size_t len;
     int rc;
     begin_response(h);
-    rc = http_build_request(h, &len);
-    if (rc != HOTA_OK)
-        return rc;
-    h->info.t_request_us = hota_now_us();
-    h->info.requests++;
-    rc = hota_cf_send_all(h->cf, h->hdr, len, h->cfg.io_timeout_ms);
+    rc = http_send_request(h);
     if (rc == HOTA_OK)
         rc = http_read_head(h);
     if (rc == HOTA_OK && h->complete)
@@ -128,7 +122,7 @@ static int send_and_read(hota_http_t *h)
 /* A kept-alive connection the server closed before answering anything. */
 static int went_stale(const hota_http_t *h, int rc)
 {
-    return h->hdr_len == 0 && (rc == HOTA_E_SEND || rc == HOTA_E_CONN_RESET ||
+    return h->head_len == 0 && (rc == HOTA_E_SEND || rc == HOTA_E_CONN_RESET ||
                                rc == HOTA_E_PEER_FIN || rc == HOTA_E_CLOSE_NOTIFY ||
                                rc == HOTA_E_CLOSED);
 }
@@ -178,7 +172,7 @@ static int follow(hota_http_t *h)
         return HOTA_E_REDIRECT;
     if (h->url.tls && !next.tls)
         return HOTA_E_REDIRECT_INSECURE;
-    if (hota_url_same_origin(&next, &h->origin) && h->resp.keep_alive &&
+    if (hota_url_is_origin(&h->origin, &next) && h->resp.keep_alive &&
         h->resp.framing != HOTA_HTTP_FRAMING_CLOSE)
         drain(h);
     else
@@ -198,7 +192,7 @@ int hota_http_request(hota_http_t *h, const hota_http_cfg_t *cfg)
     apply_defaults(&h->cfg);
     h->info.redirects = 0;
     rc = hota_url_parse(&h->url, cfg->url);
-    h->first = h->url;
+    hota_url_origin_of(&h->first, &h->url);
     while (rc == HOTA_OK) {
         rc = exchange(h);
         if (rc != HOTA_OK || !is_redirect(h->resp.status) || h->cfg.max_redirects < 0)

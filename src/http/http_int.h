@@ -24,8 +24,8 @@ void http_parser_start(hota_http_t *h);
 int http_feed(hota_http_t *h, const uint8_t *data, size_t len, size_t *used);
 int http_parser_eof(hota_http_t *h);
 
-/* request.c: the request head, written into h->hdr. */
-int http_build_request(hota_http_t *h, size_t *len);
+/* request.c: the request head, checked, then sent through h->io. */
+int http_send_request(hota_http_t *h);
 
 /* wire.c: reading the response head from the transport. */
 int http_read_head(hota_http_t *h);

@@ -9,6 +9,7 @@
 
 _Static_assert(sizeof(llhttp_t) <= sizeof(((hota_http_t *)0)->parser),
                "hota_http_t::parser too small for llhttp_t");
+_Static_assert(HOTA_HTTP_IO_BUF >= 16, "HOTA_HTTP_IO_BUF too small");
 
 #define RESP_FIELD(f) offsetof(hota_http_resp_t, f), sizeof(((hota_http_resp_t *)0)->f)
 
@@ -50,10 +51,18 @@ static int name_is(const char *s, size_t n, const char *lit)
     return 1;
 }
 
+static char *field_of(hota_http_t *h, int i)
+{
+    return (char *)&h->resp + captures[i].off;
+}
+
+/* Forget the current header: the next name starts empty, no value is kept. */
 static void reset_head(hota_http_t *h)
 {
-    h->fld = h->val = NULL;
-    h->fld_len = h->val_len = 0;
+    h->name_len = 0;
+    h->val_field = -1;
+    h->val_len = h->val_keep = 0;
+    h->val_over = 0;
 }
 
 static int on_message_begin(llhttp_t *p)
@@ -75,49 +84,67 @@ static int on_status_complete(llhttp_t *p)
     return 0;
 }
 
-/* Header spans live in h->hdr, fed in order, so pieces of one span are adjacent. */
-static int extend(hota_http_t *h, const char **start, size_t *len, const char *at, size_t n)
-{
-    if (h->headers_done)
-        return 0; /* trailers: not kept */
-    if (!*start)
-        *start = at;
-    else if (at != *start + *len)
-        return cb_fail(h, HOTA_E_INTERNAL);
-    *len += n;
-    return 0;
-}
-
+/* Name pieces are joined in h->name; a name too long for it is no name we keep. */
 static int on_header_field(llhttp_t *p, const char *at, size_t n)
 {
     hota_http_t *h = handle(p);
-    return extend(h, &h->fld, &h->fld_len, at, n);
+    if (h->headers_done || h->name_len >= sizeof h->name)
+        return 0; /* trailers are not kept */
+    if (n >= sizeof h->name - h->name_len) {
+        h->name_len = sizeof h->name;
+        return 0;
+    }
+    memcpy(h->name + h->name_len, at, n);
+    h->name_len += n;
+    return 0;
 }
 
+/* The name is complete: choose the field its value goes to, if any. */
+static int on_header_field_complete(llhttp_t *p)
+{
+    hota_http_t *h = handle(p);
+    h->val_field = -1;
+    h->val_len = h->val_keep = 0;
+    h->val_over = 0;
+    if (h->headers_done || h->name_len >= sizeof h->name)
+        return 0;
+    for (int i = 0; i < (int)(sizeof captures / sizeof captures[0]); i++) {
+        if (!name_is(h->name, h->name_len, captures[i].name))
+            continue;
+        if (!captures[i].keep_digest || strncmp(field_of(h, i), "Digest", 6) != 0)
+            h->val_field = i;
+        break;
+    }
+    return 0;
+}
+
+/* Value pieces go straight into the field. Trailing blanks do not count against its size;
+ * a value that does not fit is marked and stored empty at its end. */
 static int on_header_value(llhttp_t *p, const char *at, size_t n)
 {
     hota_http_t *h = handle(p);
-    return extend(h, &h->val, &h->val_len, at, n);
+    char *dst;
+    size_t room;
+    if (h->val_field < 0 || h->val_over)
+        return 0;
+    dst = field_of(h, h->val_field);
+    room = captures[h->val_field].cap - 1;
+    for (size_t i = 0; i < n && !h->val_over; i++, h->val_len++) {
+        if (at[i] != ' ' && at[i] != '\t') {
+            h->val_over = h->val_len >= room;
+            h->val_keep = h->val_len + 1;
+        }
+        if (h->val_len < room)
+            dst[h->val_len] = at[i];
+    }
+    return 0;
 }
 
 static int on_header_value_complete(llhttp_t *p)
 {
     hota_http_t *h = handle(p);
-    size_t vlen = h->val_len;
-    while (vlen > 0 && (h->val[vlen - 1] == ' ' || h->val[vlen - 1] == '\t'))
-        vlen--;
-    for (size_t i = 0; h->fld && i < sizeof captures / sizeof captures[0]; i++) {
-        char *dst = (char *)&h->resp + captures[i].off;
-        if (!name_is(h->fld, h->fld_len, captures[i].name) ||
-            (captures[i].keep_digest && strncmp(dst, "Digest", 6) == 0))
-            continue;
-        if (vlen < captures[i].cap) {
-            memcpy(dst, h->val ? h->val : "", vlen);
-            dst[vlen] = 0;
-        } else {
-            dst[0] = 0;
-        }
-    }
+    if (h->val_field >= 0)
+        field_of(h, h->val_field)[h->val_over ? 0 : h->val_keep] = 0;
     reset_head(h);
     return 0;
 }
@@ -186,6 +213,7 @@ static const llhttp_settings_t settings = {
     .on_message_begin = on_message_begin,
     .on_status_complete = on_status_complete,
     .on_header_field = on_header_field,
+    .on_header_field_complete = on_header_field_complete,
     .on_header_value = on_header_value,
     .on_header_value_complete = on_header_value_complete,
     .on_headers_complete = on_headers_complete,

@@ -335,14 +335,29 @@ int hota_url_format(const hota_url_t *u, char *buf, size_t cap)
     return HOTA_OK;
 }
 
-int hota_url_same_origin(const hota_url_t *a, const hota_url_t *b)
+static int same_host(const char *x, const char *y)
 {
-    const char *x = a->host, *y = b->host;
-    if (a->tls != b->tls || a->port != b->port)
-        return 0;
     while (*x && lower(*x) == lower(*y)) {
         x++;
         y++;
     }
     return *x == *y;
+}
+
+int hota_url_same_origin(const hota_url_t *a, const hota_url_t *b)
+{
+    return a->tls == b->tls && a->port == b->port && same_host(a->host, b->host);
+}
+
+void hota_url_origin_of(hota_url_origin_t *o, const hota_url_t *u)
+{
+    memset(o, 0, sizeof *o);
+    o->tls = u->tls;
+    o->port = u->port;
+    memcpy(o->host, u->host, sizeof o->host);
+}
+
+int hota_url_is_origin(const hota_url_origin_t *o, const hota_url_t *u)
+{
+    return o->tls == u->tls && o->port == u->port && same_host(o->host, u->host);
 }

@@ -1,5 +1,5 @@
-/* Reading a response from the transport: the head into h->hdr, the body into the caller's
- * buffer, decoded in place. This is the streaming path: no allocation here. */
+/* Reading a response from the transport: the head through h->io, parsed piece by piece, the
+ * body into the caller's buffer, decoded in place. This is the streaming path: no allocation. */
 #include "http_int.h"
 
 #include "hota/error.h"
@@ -34,7 +34,7 @@ static void note_end(hota_http_t *h, int rc)
 static int head_cut(hota_http_t *h, int rc)
 {
     note_end(h, rc);
-    if (is_end(rc) && h->hdr_len > 0)
+    if (is_end(rc) && h->head_len > 0)
         return HOTA_E_TRUNCATED;
     return rc;
 }
@@ -47,29 +47,40 @@ static uint32_t head_time_left(const hota_http_t *h, uint64_t start_ms)
     return spent >= h->cfg.io_timeout_ms ? 0 : (uint32_t)(h->cfg.io_timeout_ms - spent);
 }
 
+/* One transport read into h->io, at most what is left of max_header_bytes, parsed at once. The
+ * bytes after the head (body, or the next response) stay in h->io as pend_off/pend_len. */
+static int recv_head(hota_http_t *h, uint32_t left)
+{
+    size_t want = h->head_cap - h->head_len, n, used;
+    int rc = hota_cf_recv(h->cf, h->io, want < sizeof h->io ? want : sizeof h->io, &n, left);
+    if (rc != HOTA_OK)
+        return head_cut(h, rc);
+    h->head_len += n;
+    rc = http_feed(h, h->io, n, &used);
+    if (rc != HOTA_OK)
+        return rc;
+    h->pend_off = used;
+    h->pend_len = n - used;
+    return HOTA_OK;
+}
+
 int http_read_head(hota_http_t *h)
 {
-    size_t n, used;
+    size_t used;
     int rc;
     uint64_t start_ms = hota_now_ms();
     while (!h->headers_done) {
         uint32_t left = head_time_left(h, start_ms);
-        if (h->hdr_len >= h->hdr_cap)
+        if (h->head_len >= h->head_cap)
             return HOTA_E_HEADER_TOO_LONG;
         if (left == 0)
             return head_cut(h, HOTA_E_TIMEOUT);
-        rc = hota_cf_recv(h->cf, h->hdr + h->hdr_len, h->hdr_cap - h->hdr_len, &n, left);
-        if (rc != HOTA_OK)
-            return head_cut(h, rc);
-        rc = http_feed(h, h->hdr + h->hdr_len, n, &used);
+        rc = recv_head(h, left);
         if (rc != HOTA_OK)
             return rc;
-        h->pend_off = h->hdr_len + used;
-        h->pend_len = n - used;
-        h->hdr_len += n;
     }
     /* Run the parser past the head without data: a body-less response completes here. */
-    rc = http_feed(h, h->hdr + h->pend_off, 0, &used);
+    rc = http_feed(h, h->io + h->pend_off, 0, &used);
     if (rc == HOTA_OK && h->complete && h->pend_len > 0)
         h->leftover = 1;
     return rc;
@@ -80,7 +91,7 @@ static int feed_pending(hota_http_t *h)
 {
     size_t take = h->pend_len < h->out_cap ? h->pend_len : h->out_cap;
     size_t used;
-    int rc = http_feed(h, h->hdr + h->pend_off, take, &used);
+    int rc = http_feed(h, h->io + h->pend_off, take, &used);
     if (rc != HOTA_OK)
         return rc;
     h->pend_off += used;

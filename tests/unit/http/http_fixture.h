@@ -15,7 +15,7 @@
 #include "hota/transport_mem.h"
 
 #define FX_BODY_MAX 65536
-#define FX_SENT_MAX 16384
+#define FX_SENT_MAX 20000 /* above HOTA_HTTP_REQUEST_MAX */
 
 typedef struct fx {
     hota_mem_cf_t m;

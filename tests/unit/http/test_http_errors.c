@@ -93,7 +93,7 @@ static void test_body_errors(void **state)
 
 static void test_header_too_long(void **state)
 {
-    static char resp[HOTA_HTTP_HEADER_BUF + 256];
+    static char resp[HOTA_HTTP_HEADER_MAX + 256];
     fx_t *f;
     int n;
     (void)state;
@@ -109,10 +109,10 @@ static void test_header_too_long(void **state)
                    HOTA_E_CLOSE_NOTIFY);
     f->cfg.max_header_bytes = 128;
     assert_int_equal(fx_fetch(f), HOTA_OK);
-    /* over the default (the whole buffer) */
+    /* over the default limit */
     n = snprintf(resp, sizeof resp, "HTTP/1.1 200 OK\r\nX-Pad: ");
-    memset(resp + n, 'p', HOTA_HTTP_HEADER_BUF);
-    strcpy(resp + n + HOTA_HTTP_HEADER_BUF, "\r\nContent-Length: 0\r\n\r\n");
+    memset(resp + n, 'p', HOTA_HTTP_HEADER_MAX);
+    strcpy(resp + n + HOTA_HTTP_HEADER_MAX, "\r\nContent-Length: 0\r\n\r\n");
     f = fx_new_str(resp, HOTA_E_CLOSE_NOTIFY);
     f->m.max_chunk = 1000;
     assert_int_equal(fx_fetch(f), HOTA_E_HEADER_TOO_LONG);
@@ -208,7 +208,7 @@ static void test_argument_checks(void **state)
 
 static void test_request_too_big(void **state)
 {
-    static char big[HOTA_HTTP_HEADER_BUF];
+    static char big[HOTA_HTTP_REQUEST_MAX];
     const char *hdrs[1] = {big};
     fx_t *f = fx_new_str("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", HOTA_E_CLOSE_NOTIFY);
     (void)state;

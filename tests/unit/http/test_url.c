@@ -220,6 +220,30 @@ static void test_same_origin(void **state)
     assert_int_equal(hota_url_same_origin(&a, &b), 0);
 }
 
+/* The origin alone (scheme, host, port) answers the same as the whole URL. */
+static void test_origin_of(void **state)
+{
+    static const char *const others[] = {
+        "https://a.TEST:443/y", "http://a.test:443/y", "https://a.test:444/y",
+        "https://a.tes/y",      "https://a.test./y",   "https://u:p@A.test/z?q",
+        "http://[::1]:443/",    "https://a.testx/",
+    };
+    hota_url_t a, b;
+    hota_url_origin_t o;
+    (void)state;
+    assert_int_equal(hota_url_parse(&a, "https://A.test/x"), HOTA_OK);
+    memset(&o, 0x5a, sizeof o);
+    hota_url_origin_of(&o, &a);
+    assert_int_equal(o.tls, 1);
+    assert_int_equal(o.port, 443);
+    assert_string_equal(o.host, "A.test");
+    for (size_t i = 0; i < sizeof others / sizeof others[0]; i++) {
+        assert_int_equal(hota_url_parse(&b, others[i]), HOTA_OK);
+        assert_int_equal(hota_url_is_origin(&o, &b), hota_url_same_origin(&a, &b));
+    }
+    assert_int_equal(hota_url_is_origin(&o, &a), 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -229,6 +253,7 @@ int main(void)
         cmocka_unit_test(test_resolve_table),
         cmocka_unit_test(test_resolve_userinfo_and_alias),
         cmocka_unit_test(test_same_origin),
+        cmocka_unit_test(test_origin_of),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
