@@ -548,7 +548,8 @@ http {{
         table.append([f"... with {cut['cuts_done']} injected disconnects (RST)",
                       f"{cut['wire_down']}",
                       f"requests {cut['js'].get('requests')}, handshakes "
-                      f"{cut['js'].get('handshakes')}, retries {cut['js'].get('retries')}, "
+                      f"{cut['js'].get('handshakes')} ({cut['js'].get('handshakes_resumed')} "
+                      f"resumed), retries {cut['js'].get('retries')}, "
                       f"restarts {cut['js'].get('restarts')}, ranges {cut['ranges']}"])
         table.append(["extra wire bytes per disconnect", f"{per_cut:.0f}",
                       f"resumed at body offsets {cut['lost_body']} (cuts after "
