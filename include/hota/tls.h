@@ -158,7 +158,9 @@ int hota_tls_setup(hota_tls_t *t, const hota_tls_cfg_t *cfg, const char *host, h
 /**
  * @brief Copy the DER encoding of the index-th certificate the server sent (0: its own, then
  *        the chain as sent) into buf. Works with either TLS backend, between a successful
- *        handshake and the filter's close.
+ *        handshake and the filter's close. After a resumed handshake the server sent no
+ *        certificates and they come from the session: mbedTLS keeps the leaf only (index 1 and
+ *        on: HOTA_E_NOT_FOUND), OpenSSL the chain.
  * @param len receives the DER length (also when buf is too small, so the caller can size it).
  * @return HOTA_OK; HOTA_E_INVALID_ARG (NULL t, buf or len); HOTA_E_BAD_STATE (no handshake
  *         done, or closed); HOTA_E_NOT_FOUND (index past the chain's end);
