@@ -96,7 +96,8 @@ typedef struct hota_ota_cfg {
     int partial_http_download;     /**< 1: Range requests of max_http_request_size bytes */
     uint32_t max_http_request_size; /**< 0: HOTA_OTA_DEFAULT_REQUEST_SIZE */
     int resume;                    /**< 1: keep and use the progress record (default 1) */
-    const char *progress_path;     /**< NULL: the device's flash path + ".progress" */
+    const char *progress_path;     /**< NULL: the device's flash path + ".progress"; must
+                                        stay valid until finish or abort */
     uint32_t record_interval;      /**< bytes between records, rounded to 4096 (0: 64 KiB) */
     int allow_same_version;        /**< 1: accept the version already running */
     int max_retries;               /**< 0: 5; < 0: no retry */
@@ -164,7 +165,6 @@ typedef struct hota_ota {
     uint64_t t_begin_ms, t_last_byte_us, t_done_us;
     char etag[128];
     char last_modified[64];
-    char progress_path[HOTA_OTA_PATH_MAX];
     hota_ota_stats_t stats;
     uint64_t ops_at_begin;
     unsigned http_requests_base;

@@ -79,29 +79,6 @@ static void read_running(hota_ota_t *h)
     hota_image_verifier_free(&h->ver);
 }
 
-/* "<flash>.progress" from the device's eFuse sidecar path "<flash>.efuse". */
-static int progress_path(hota_ota_t *h)
-{
-    const char *src = h->cfg.progress_path;
-    size_t n;
-    if (src) {
-        n = strlen(src);
-        if (n >= sizeof h->progress_path)
-            return HOTA_E_INVALID_ARG;
-        memcpy(h->progress_path, src, n + 1);
-        return HOTA_OK;
-    }
-    src = h->cfg.device->efuse_path;
-    n = strlen(src);
-    if (n < strlen(HOTA_EFUSE_SUFFIX) ||
-        n - strlen(HOTA_EFUSE_SUFFIX) + strlen(HOTA_OTA_PROGRESS_SUFFIX) >= sizeof h->progress_path)
-        return HOTA_E_INVALID_ARG;
-    n -= strlen(HOTA_EFUSE_SUFFIX);
-    memcpy(h->progress_path, src, n);
-    memcpy(h->progress_path + n, HOTA_OTA_PROGRESS_SUFFIX, sizeof HOTA_OTA_PROGRESS_SUFFIX);
-    return HOTA_OK;
-}
-
 static void apply_defaults(hota_ota_cfg_t *c)
 {
     if (c->max_http_request_size == 0)
@@ -155,7 +132,7 @@ int hota_ota_begin(const hota_ota_cfg_t *cfg, hota_ota_t *h)
     h->t_begin_ms = hota_now_ms();
     h->ops_at_begin = cfg->device->flash.ops_count;
     hota_http_init(&h->http);
-    rc = progress_path(h);
+    rc = ota_progress_path(h, NULL, 0); /* only checked here: made again where used */
     if (rc == HOTA_OK)
         rc = begin_target(h);
     if (rc != HOTA_OK) {

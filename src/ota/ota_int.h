@@ -57,6 +57,10 @@ int ota_fail(hota_ota_t *h, int rc);
 int ota_retryable(int rc);
 
 /* progress.c */
+/* The progress record's path (cfg.progress_path, else the flash path + ".progress") into out
+ * (cap bytes; out NULL: only check it fits HOTA_OTA_PATH_MAX). HOTA_OK or
+ * HOTA_E_INVALID_ARG (too long). */
+int ota_progress_path(const hota_ota_t *h, char *out, size_t cap);
 void ota_record_encode(const ota_record_t *r, uint8_t out[OTA_REC_SIZE]);
 int ota_record_decode(const uint8_t *in, size_t len, ota_record_t *r);
 void ota_url_hash(const hota_ota_t *h, uint8_t out[32]);

@@ -70,11 +70,34 @@ void ota_url_hash(const hota_ota_t *h, uint8_t out[32])
     mbedtls_sha256_free(&c);
 }
 
+int ota_progress_path(const hota_ota_t *h, char *out, size_t cap)
+{
+    const char *src = h->cfg.progress_path, *suffix = "";
+    size_t n, esl = strlen(HOTA_EFUSE_SUFFIX);
+    if (!src) { /* "<flash>.progress" from the device's sidecar path "<flash>.efuse" */
+        src = h->cfg.device->efuse_path;
+        if (strlen(src) < esl)
+            return HOTA_E_INVALID_ARG;
+        suffix = HOTA_OTA_PROGRESS_SUFFIX;
+    }
+    n = strlen(src) - (*suffix ? esl : 0);
+    if (n + strlen(suffix) >= HOTA_OTA_PATH_MAX)
+        return HOTA_E_INVALID_ARG;
+    if (out) {
+        if (n + strlen(suffix) >= cap)
+            return HOTA_E_INVALID_ARG;
+        memcpy(out, src, n);
+        strcpy(out + n, suffix);
+    }
+    return HOTA_OK;
+}
+
 /* The first record of a run replaces the file atomically and keeps it open; later ones
  * rewrite its fixed-size content in place (one pwrite: no file created or renamed per record;
  * the CRC rejects a torn record, which only costs a restart). */
 static int record_write(hota_ota_t *h, const uint8_t raw[OTA_REC_SIZE])
 {
+    char path[HOTA_OTA_PATH_MAX];
     int rc;
     if (h->record_fd >= 0) {
         rc = hota_pfile_pwrite(h->record_fd, 0, raw, OTA_REC_SIZE);
@@ -82,9 +105,11 @@ static int record_write(hota_ota_t *h, const uint8_t raw[OTA_REC_SIZE])
             return rc;
         hota_pfile_close(&h->record_fd);
     }
-    rc = hota_pfile_replace(h->progress_path, raw, OTA_REC_SIZE, 0);
+    rc = ota_progress_path(h, path, sizeof path);
     if (rc == HOTA_OK)
-        (void)hota_pfile_open_rw(&h->record_fd, h->progress_path); /* -1 stays on failure */
+        rc = hota_pfile_replace(path, raw, OTA_REC_SIZE, 0);
+    if (rc == HOTA_OK)
+        (void)hota_pfile_open_rw(&h->record_fd, path); /* -1 stays on failure */
     return rc;
 }
 
@@ -110,9 +135,10 @@ int ota_record_save(hota_ota_t *h, uint64_t n, const uint8_t sha[32])
 
 void ota_record_remove(hota_ota_t *h)
 {
+    char path[HOTA_OTA_PATH_MAX];
     hota_pfile_close(&h->record_fd);
-    if (h->progress_path[0])
-        hota_pfile_remove(h->progress_path);
+    if (h->cfg.device && ota_progress_path(h, path, sizeof path) == HOTA_OK)
+        hota_pfile_remove(path);
 }
 
 uint64_t ota_record_due(const hota_ota_t *h, uint64_t end)
@@ -157,7 +183,10 @@ int ota_resume_load(hota_ota_t *h)
     uint8_t raw[OTA_REC_SIZE];
     ota_record_t r;
     size_t len = 0;
-    int rc = hota_pfile_load(h->progress_path, raw, sizeof raw, &len);
+    char path[HOTA_OTA_PATH_MAX];
+    int rc = ota_progress_path(h, path, sizeof path);
+    if (rc == HOTA_OK)
+        rc = hota_pfile_load(path, raw, sizeof raw, &len);
     if (rc != HOTA_OK)
         return rc;
     rc = ota_record_decode(raw, len, &r);

@@ -159,6 +159,14 @@ static void test_cut_without_range_ends(void **state)
     fx_free(f);
 }
 
+/* The progress record's path of the handle (as the engine makes it). */
+static const char *progress_path_of(fx_t *f)
+{
+    static char path[HOTA_OTA_PATH_MAX];
+    assert_int_equal(ota_progress_path(&f->h, path, sizeof path), HOTA_OK);
+    return path;
+}
+
 /* Run until at least `bytes` are covered by the progress record, then stop as a crash would
  * (abort: nothing of the boot choice changes, the record stays). Returns the record's N. */
 static uint64_t run_until_recorded(fx_t *f, uint64_t bytes)
@@ -186,7 +194,7 @@ static void test_resume_record_round_trip(void **state)
     fx_assert_otadata_unchanged(f);
     assert_int_equal(n % 4096, 0);
     assert_true(n >= 5 * 4096 && n < f->img_len);
-    assert_int_equal(access(f->h.progress_path, F_OK), 0);
+    assert_int_equal(access(progress_path_of(f), F_OK), 0);
 
     /* Second run (a new process after the crash): continues with Range from N. */
     memset(f->resp_len, 0, sizeof f->resp_len);
@@ -202,7 +210,7 @@ static void test_resume_record_round_trip(void **state)
     assert_int_equal(f->st.resumed_from, n);
     snprintf(want, sizeof want, "Range: bytes=%llu-\r\n", (unsigned long long)n);
     assert_true(fx_sent_has(f, 0, want));
-    assert_int_not_equal(access(f->h.progress_path, F_OK), 0); /* removed on finish */
+    assert_int_not_equal(access(progress_path_of(f), F_OK), 0); /* removed on finish */
     fx_free(f);
 }
 
@@ -237,9 +245,9 @@ static uint64_t record_on_disk(fx_t *f, ino_t *ino)
     ota_record_t r;
     size_t len = 0;
     struct stat st;
-    assert_int_equal(stat(f->h.progress_path, &st), 0);
+    assert_int_equal(stat(progress_path_of(f), &st), 0);
     *ino = st.st_ino;
-    assert_int_equal(hota_pfile_load(f->h.progress_path, raw, sizeof raw, &len), HOTA_OK);
+    assert_int_equal(hota_pfile_load(progress_path_of(f), raw, sizeof raw, &len), HOTA_OK);
     assert_int_equal(ota_record_decode(raw, len, &r), HOTA_OK);
     return r.n;
 }
@@ -264,9 +272,31 @@ static void test_record_rewritten_in_place(void **state)
         assert_int_equal(record_on_disk(f, &now), f->h.recorded);
         assert_true(now == first);
     }
-    snprintf(tmp, sizeof tmp, "%s.tmp", f->h.progress_path);
+    snprintf(tmp, sizeof tmp, "%s.tmp", progress_path_of(f));
     assert_int_not_equal(access(tmp, F_OK), 0);
     assert_int_equal(hota_ota_abort(&f->h), HOTA_OK);
+    fx_free(f);
+}
+
+/* A progress path one byte over HOTA_OTA_PATH_MAX is refused at begin; one that fits is the
+ * one the record is written to. */
+static void test_progress_path_limits(void **state)
+{
+    static char longp[HOTA_OTA_PATH_MAX + 1];
+    fx_t *f = fx_new();
+    char want[256];
+    (void)state;
+    memset(longp, 'p', HOTA_OTA_PATH_MAX);
+    longp[HOTA_OTA_PATH_MAX] = 0;
+    f->cfg.progress_path = longp;
+    assert_int_equal(hota_ota_begin(&f->cfg, &f->h), HOTA_E_INVALID_ARG);
+    snprintf(want, sizeof want, "%s/own.progress", f->dir);
+    f->cfg.progress_path = want;
+    f->h.cfg = f->cfg;
+    assert_string_equal(progress_path_of(f), want);
+    f->h.cfg.progress_path = NULL;
+    snprintf(want, sizeof want, "%s.progress", f->flash_path);
+    assert_string_equal(progress_path_of(f), want);
     fx_free(f);
 }
 
@@ -355,6 +385,7 @@ int main(void)
         cmocka_unit_test(test_cut_without_range_ends),
         cmocka_unit_test(test_resume_record_round_trip),
         cmocka_unit_test(test_resume_hash_mismatch),
+        cmocka_unit_test(test_progress_path_limits),
         cmocka_unit_test(test_record_codec),
         cmocka_unit_test(test_record_rewritten_in_place),
         cmocka_unit_test(test_digest_rfc2617),
