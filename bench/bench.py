@@ -407,8 +407,8 @@ http {{
         if os.path.exists(out):
             os.remove(out)
         env = dict(os.environ, LD_PRELOAD=self.hook, HOTA_BENCH_HOOK_OUT=out)
-        if flash:
-            env["HOTA_BENCH_FLASH"] = flash
+        if flash:  # every erase and program a pwrite of its own, which the hook classifies
+            env.update(HOTA_BENCH_FLASH=flash, HOTA_FLASH_IO="pwrite")
         r = run(cmd, env=env, check=False)
         js = last_json(r.stdout) if r.stdout.strip() else {}
         ok = r.returncode == 0 and (js is None or js.get("result", "ok") == "ok")

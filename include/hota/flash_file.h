@@ -16,6 +16,12 @@
  * then the process exits with HOTA_POWER_CUT_EXIT too. The fault comes from the environment
  * variable HOTA_FLASH_FAULT when the device is opened, or from hota_flash_file_set_fault().
  *
+ * I/O: the file is mapped shared, so reads, erases and writes are memory copies into the page
+ * cache the file uses (no system call per operation); the pages reach the file as the kernel
+ * writes them back, which a killed process does not stop. With the environment variable
+ * HOTA_FLASH_IO=pwrite (read when the device is opened) every erase and write is a pwrite of
+ * its own instead (what bench/hook.c counts); without a mapping everything uses pread/pwrite.
+ *
  * Lifetime: hota_flash_file_t is caller-allocated and must outlive the hota_flash_t filled by
  * hota_flash_file_open() (its ctx points at it). Not thread-safe.
  */
@@ -47,6 +53,8 @@ typedef enum hota_flash_fault {
 /** State of one file-backed flash. Caller-allocated; fields are read-only for callers. */
 typedef struct hota_flash_file {
     int fd;              /**< backing file, -1 when closed */
+    uint8_t *map;        /**< shared mapping of the file (NULL: pread/pwrite) */
+    int map_writes;      /**< 1: writes go into the mapping too (else pwrite) */
     uint32_t size;       /**< flash size in bytes */
     int strict;          /**< 1: refuse writes over non-erased bits */
     int fault;           /**< hota_flash_fault_t */
