@@ -129,6 +129,33 @@ static void test_nor_and_semantics(void **state)
     assert_int_equal(count_byte(r, 4, 0xFF), 4);
 }
 
+/* Whatever the I/O mode, the device and the file agree at once both ways: bytes the device
+ * wrote or erased are in the file, bytes another writer put in the file are read back. */
+static void test_io_coherence(void **state)
+{
+    fixture_t *fx = *state;
+    const char *io = getenv("HOTA_FLASH_IO");
+    uint8_t w[5000], r[5000];
+    FILE *f;
+    open_new(fx, 1);
+    assert_int_equal(fx->ff.map_writes, !(io && strcmp(io, "pwrite") == 0));
+    for (size_t i = 0; i < sizeof w; i++)
+        w[i] = (uint8_t)(i * 13 + 1);
+    assert_int_equal(hota_flash_write(&fx->dev, 0x3000, w, sizeof w), HOTA_OK);
+    file_bytes(fx->path, 0x3000, r, sizeof r);
+    assert_memory_equal(r, w, sizeof w);
+    assert_int_equal(hota_flash_erase(&fx->dev, 0x4000, 4096), HOTA_OK);
+    file_bytes(fx->path, 0x4000, r, 4096);
+    assert_int_equal(count_byte(r, 4096, 0xFF), 4096);
+    f = fopen(fx->path, "r+b");
+    assert_non_null(f);
+    assert_int_equal(fseek(f, 0x8000, SEEK_SET), 0);
+    assert_int_equal(fwrite("outside", 1, 7, f), 7);
+    fclose(f);
+    assert_int_equal(hota_flash_read(&fx->dev, 0x8000, r, 7), HOTA_OK);
+    assert_memory_equal(r, "outside", 7);
+}
+
 static void test_range_and_alignment(void **state)
 {
     fixture_t *fx = *state;
@@ -362,6 +389,14 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_cut_in_child, setup, teardown),
         cmocka_unit_test_setup_teardown(test_torn_write, setup, teardown),
         cmocka_unit_test_setup_teardown(test_torn_erase, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_io_coherence, setup, teardown),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    int failed;
+    /* Every test in both I/O modes of the port: through the shared mapping, then pwrite. */
+    unsetenv("HOTA_FLASH_IO");
+    failed = cmocka_run_group_tests_name("mapped", tests, NULL, NULL);
+    setenv("HOTA_FLASH_IO", "pwrite", 1);
+    failed += cmocka_run_group_tests_name("pwrite", tests, NULL, NULL);
+    unsetenv("HOTA_FLASH_IO");
+    return failed;
 }
