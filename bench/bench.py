@@ -427,7 +427,9 @@ http {{
                   self.cmd_ceiling(f8, "aes128-gcm", extra=["--os-entropy"]), None),
                  ("ceiling + SHA-256", self.cmd_ceiling(f8, "aes128-gcm", sha=True), None),
                  ("hota fetch (CLI)", self.cmd_hota_fetch(f8, "aes128-gcm"), None),
-                 ("hota http API fetch", [self.fetch_api, self.url(f8), "--ca", self.ca], None)]
+                 ("hota http API fetch", [self.fetch_api, self.url(f8), "--ca", self.ca], None),
+                 ("hota http API fetch, 127.0.0.1 (no name lookup, as the ceiling)",
+                  [self.fetch_api, self.url(f8, host="127.0.0.1"), "--ca", self.ca], None)]
         flash = self.fresh_flash(self.flash_tpl)
         cases.append(("hota update (CLI)", self.cmd_update(upd, flash), flash))
         for mfl in (4096, 2048, 1024, 512):
