@@ -50,7 +50,7 @@
 extern "C" {
 #endif
 
-#define HOTA_OTA_BUF_SIZE 8192u               /**< the streaming buffer inside the handle */
+#define HOTA_OTA_BUF_SIZE 4096u               /**< the streaming buffer inside the handle */
 #define HOTA_OTA_DEFAULT_MAX_RETRIES 5        /**< max_retries when 0 is given */
 #define HOTA_OTA_DEFAULT_BACKOFF_MS 100u      /**< first retry delay, doubled each retry */
 #define HOTA_OTA_DEFAULT_BACKOFF_MAX_MS 5000u /**< cap of the retry delay */
