@@ -252,8 +252,9 @@ http {{
                "--name", "localhost"]
         return cmd + (["--sha256"] if sha else []) + list(extra)
 
-    def cmd_update(self, name, flash, cipher="aes128-gcm", extra=()):
-        return [self.hota, "update", self.url(name, cipher), "--flash", flash, "--ca", self.ca,
+    def cmd_update(self, name, flash, cipher="aes128-gcm", extra=(), host="localhost"):
+        return [self.hota, "update", self.url(name, cipher, host=host), "--flash", flash,
+                "--ca", self.ca,
                 "--json", "--quiet", "--timeout-ms", "60000"] + list(extra)
 
     def one(self, kind, client, name, cipher):
@@ -432,6 +433,8 @@ http {{
                   [self.fetch_api, self.url(f8, host="127.0.0.1"), "--ca", self.ca], None)]
         flash = self.fresh_flash(self.flash_tpl)
         cases.append(("hota update (CLI)", self.cmd_update(upd, flash), flash))
+        cases.append(("hota update (CLI), 127.0.0.1 (no name lookup)",
+                      self.cmd_update(upd, flash, host="127.0.0.1"), flash))
         for mfl in (4096, 2048, 1024, 512):
             cases.append((f"ceiling, max_frag_len {mfl}",
                           self.cmd_ceiling(f8, "aes128-gcm", extra=["--mfl", str(mfl)]), None))
@@ -442,7 +445,8 @@ http {{
         for name, cmd, fl in cases:
             if fl:
                 fl = self.fresh_flash(self.flash_tpl)
-                cmd = self.cmd_update(upd, fl)
+                cmd = self.cmd_update(upd, fl, host="127.0.0.1" if "127.0.0.1" in name
+                                      else "localhost")
             h, js = self.hooked(cmd, fl)
             own = h["peak_total"] - h["at_peak_tls"]
             if base is None:
