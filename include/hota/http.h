@@ -51,7 +51,7 @@ extern "C" {
 
 #ifndef HOTA_HTTP_IO_BUF
 /** Size of the I/O buffer inside hota_http_t: request pieces out, response head pieces in. */
-#define HOTA_HTTP_IO_BUF 1024
+#define HOTA_HTTP_IO_BUF 512
 #endif
 #ifndef HOTA_HTTP_HEADER_MAX
 /** Default and largest cfg.max_header_bytes (counted while parsing; costs no memory). */
