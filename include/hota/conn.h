@@ -17,8 +17,11 @@
  * handshake succeeded (also when the peer reset it, not after a fatal TLS error), and the next
  * hota_conn_open() of the same hota_conn_t offers it when host, port, server name and every TLS
  * setting are the same; a session made with `insecure` never goes to a connection that
- * verifies. A failed open drops it unless the network failed (resolve, connect, timeout, FIN,
- * reset). hota_conn_free() releases it.
+ * verifies. A failed open drops it unless the server was not reached (resolve, connect,
+ * socket), memory ran out, or it went away or stayed silent (timeout, FIN, reset) while no
+ * session was offered: a handshake that offered the session and then failed is followed by a
+ * full one, so a server that drops resumption attempts cannot make every retry fail.
+ * hota_conn_free() releases it.
  */
 #ifndef HOTA_CONN_H
 #define HOTA_CONN_H

@@ -65,14 +65,18 @@ static int build_stack(hota_conn_t *c)
     return rc == HOTA_E_NO_MEMORY ? rc : HOTA_OK;
 }
 
-/* A failed open keeps the session only when the network failed (the server was not reached,
- * or went away or stayed silent during the handshake); after a TLS or certificate error, or a
- * configuration one, the next handshake starts from nothing. */
-static int keeps_session(int rc)
+/* A failed open keeps the session only when the network failed before it could matter: the
+ * server was not reached (resolve, connect, socket) or memory ran out; or the server went away
+ * or stayed silent (reset, FIN, timeout) while no session was offered. A server (or a box on
+ * the way) that drops resumption attempts must not see the same session on every retry: after
+ * such a failure with the session offered, the next handshake is a full one. After a TLS or
+ * certificate error, or a configuration one, the next handshake starts from nothing too. */
+static int keeps_session(int rc, int offered)
 {
-    return rc == HOTA_E_RESOLVE || rc == HOTA_E_CONNECT || rc == HOTA_E_SOCKET ||
-           rc == HOTA_E_TIMEOUT || rc == HOTA_E_PEER_FIN || rc == HOTA_E_CONN_RESET ||
-           rc == HOTA_E_NO_MEMORY;
+    if (rc == HOTA_E_RESOLVE || rc == HOTA_E_CONNECT || rc == HOTA_E_SOCKET ||
+        rc == HOTA_E_NO_MEMORY)
+        return 1;
+    return !offered && (rc == HOTA_E_TIMEOUT || rc == HOTA_E_PEER_FIN || rc == HOTA_E_CONN_RESET);
 }
 
 int hota_conn_open(hota_conn_t *c, const hota_conn_cfg_t *cfg)
@@ -90,9 +94,10 @@ int hota_conn_open(hota_conn_t *c, const hota_conn_cfg_t *cfg)
     c->cfg.host = NULL; /* the TCP filter holds a copy; the caller's string may go away */
     memset(&c->cfg.tls, 0, sizeof c->cfg.tls);
     if (rc != HOTA_OK) {
+        int offered = c->stack == &c->tls.cf && c->tls.offered;
         if (c->stack)
             hota_cf_close(c->stack);
-        if (!keeps_session(rc))
+        if (!keeps_session(rc, offered))
             hota_tls_session_free(&c->session);
         return rc;
     }

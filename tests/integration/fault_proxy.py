@@ -9,6 +9,8 @@ FaultProxy: a TCP proxy in front of a TLS server. The bytes from the server to t
     Rule(stall_at=N, stall_ms=T)           stop forwarding for T ms after N bytes
     Rule(drip=True[, drip_ms=D])           one byte per send (TCP_NODELAY), D ms apart
     Rule(rate=B)                           at most B bytes per second
+    Rule(reset_resumption=True)            RST to the client when its ClientHello tries to
+                                           resume a TLS session (a session id or a ticket)
     Rule(..., hook=fn)                     fn(conn_record) runs when the fault fires
 
 Connection k (0-based) uses rules[k] when given, else `default`; both may be changed while
@@ -53,7 +55,8 @@ class Rule:
     """What happens to the server->client bytes of one connection."""
 
     def __init__(self, reset_at=None, fin_at=None, stall_at=None, stall_ms=0, drip=False,
-                 drip_ms=0, rate=None, hook=None):
+                 drip_ms=0, rate=None, hook=None, reset_resumption=False):
+        self.reset_resumption = reset_resumption
         self.reset_at, self.fin_at = reset_at, fin_at
         self.stall_at, self.stall_ms = stall_at, stall_ms
         self.drip, self.drip_ms, self.rate, self.hook = drip, drip_ms, rate, hook
@@ -68,6 +71,31 @@ class Rule:
         parts = ["%s=%s" % (k, v) for k, v in sorted(vars(self).items())
                  if v not in (None, 0, False) and k != "hook"]
         return "Rule(%s)" % ", ".join(parts)
+
+
+def resumption_attempt(hello):
+    """True when the bytes start a TLS ClientHello offering a session: a non-empty session id,
+    or a SessionTicket extension (35) that carries a ticket."""
+    try:
+        if len(hello) < 44 or hello[0] != 0x16 or hello[5] != 1:
+            return False
+        pos = 43
+        sid_len = hello[pos]
+        if sid_len:
+            return True
+        pos += 1
+        pos += 2 + struct.unpack(">H", hello[pos:pos + 2])[0]   # cipher suites
+        pos += 1 + hello[pos]                                  # compression methods
+        end = pos + 2 + struct.unpack(">H", hello[pos:pos + 2])[0]
+        pos += 2
+        while pos + 4 <= min(end, len(hello)):
+            kind, size = struct.unpack(">HH", hello[pos:pos + 4])
+            if kind == 35 and size > 0:
+                return True
+            pos += 4 + size
+    except (IndexError, struct.error):
+        return False
+    return False
 
 
 def wait_delivered(sock, timeout=2.0):
@@ -230,6 +258,12 @@ class ProxyConn:
                     if not up_open:
                         return
                 else:
+                    if self.rule.reset_resumption and self.rec["up_bytes"] == 0 and \
+                            resumption_attempt(data):
+                        self.fire("reset on a resumption attempt")
+                        send_rst(self.c)
+                        self.rec["ended"] = "proxy reset"
+                        return
                     self.u.sendall(data)
                     self.rec["up_bytes"] += len(data)
             if not up_open and not client_open:

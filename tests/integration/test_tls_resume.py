@@ -8,7 +8,11 @@ origin to go on with Range:
    second handshake resumed (`handshakes_resumed` >= 1 in `hota update --json`).
 2. `hota serve` (no session cache, no tickets) behind the proxy, one reset: the server declines,
    the retry makes a full handshake (`handshakes_resumed` == 0) and the update succeeds.
-3. `hota fetch --json` reports `handshakes` 1 and `handshakes_resumed` 0 for one connection.
+3. nginx behind a proxy that resets the first connection mid-body and then every handshake
+   that tries to resume: the first retry offers the session and is reset, the next one is a
+   full handshake (the session was dropped) and the update succeeds. Were the session kept, every
+   retry would offer it again and the update would run out of retries.
+4. `hota fetch --json` reports `handshakes` 1 and `handshakes_resumed` 0 for one connection.
 """
 
 import os
@@ -26,11 +30,13 @@ SIZE = 400000            # image bytes
 RESET_AT = 150000        # server->client bytes of the first connection before its reset
 
 
-def update_through_reset(h, name, upstream_port, dev, image, certs):
-    """One `hota update` through a proxy that resets its first connection mid-body."""
+def update_through_reset(h, name, upstream_port, dev, image, certs, later=None):
+    """One `hota update` through a proxy that resets its first connection mid-body; later
+    connections get the rule `later` (default: pass everything)."""
     proxy = FaultProxy(upstream_port).start()
     h.on_close(proxy.stop)
-    proxy.set_rules([Rule(reset_at=RESET_AT)], default=Rule())
+    proxy.set_rules([Rule(reset_at=RESET_AT)], default=later or Rule())
+    h.proxy = proxy
     res = run_update(h, "https://localhost:%d/fw.bin" % proxy.port, dev, ca=certs.ca,
                      timeout_ms=TIMEOUT_MS, proc_timeout=90)
     js = res.js or {}
@@ -79,6 +85,15 @@ def main():
                 "(handshakes_resumed %s == 0)" % js.get("handshakes_resumed"))
 
         if started is not None:
+            js = update_through_reset(h, "nginx, resumption refused", started[0],
+                                      Device.copy(h, base, "dev-refused"), v2, certs,
+                                      later=Rule(reset_resumption=True))
+            refused = [r for r in h.proxy.records()
+                       if r.get("fault") == "reset on a resumption attempt"]
+            h.check(len(refused) == 1 and js.get("handshakes_resumed") == 0,
+                    "[nginx, resumption refused] one resumption attempt, then full handshakes "
+                    "(attempts reset %d, handshakes_resumed %s)"
+                    % (len(refused), js.get("handshakes_resumed")))
             res = h.run_fetch("https://localhost:%d/fw.bin" % started[0], ca=certs.ca,
                               timeout_ms=TIMEOUT_MS)
             js = res.js or {}
