@@ -142,6 +142,7 @@ typedef struct hota_ota {
     hota_image_verifier_t ver;
     hota_slot_writer_t writer;
     hota_image_policy_t policy;
+    uint8_t trusted_keys[HOTA_EFUSE_MAX_KEYS][32]; /* the eFuse key digests at begin */
     int state;
     int err;
     int slot;

@@ -111,6 +111,10 @@ static int begin_target(hota_ota_t *h)
         return HOTA_E_RUNNING_SLOT;
     memcpy(h->stats.partition, p->label, sizeof h->stats.partition);
     hota_efuse_policy(&d->efuse, p->size, &h->policy);
+    /* the verifier trusts the keys as they are now, whatever later happens to the eFuses */
+    memcpy(h->trusted_keys, d->efuse.key_digest, sizeof h->trusted_keys);
+    if (h->policy.trusted_keys)
+        h->policy.trusted_keys = (const uint8_t(*)[32])h->trusted_keys;
     read_running(h);
     if (h->cfg.file_path)
         rc = hota_pfile_open(&h->file_fd, h->cfg.file_path, &h->file_size, NULL);
@@ -232,6 +236,18 @@ int hota_ota_abort(hota_ota_t *h)
 
 /* 1 when the streamed verdict stands for the slot: the verifier took every byte written and
  * trusts the image under the policy the device's eFuses give now. */
+/* 1 when two policies ask for the same: every field, and trusted key digests of equal content
+ * (the pointers differ: the update's are its own copy). */
+static int same_policy(const hota_image_policy_t *a, const hota_image_policy_t *b)
+{
+    hota_image_policy_t x = *a, y = *b;
+    int keys = x.n_trusted == y.n_trusted &&
+               (x.n_trusted == 0 ||
+                memcmp(x.trusted_keys, y.trusted_keys, x.n_trusted * sizeof *x.trusted_keys) == 0);
+    x.trusted_keys = y.trusted_keys = NULL;
+    return keys && memcmp(&x, &y, sizeof x) == 0;
+}
+
 static int streamed_verdict_holds(hota_ota_t *h)
 {
     hota_device_t *d = h->cfg.device;
@@ -240,8 +256,7 @@ static int streamed_verdict_holds(hota_ota_t *h)
     if (!p || h->fed != h->written || h->written > UINT32_MAX)
         return 0;
     hota_efuse_policy(&d->efuse, p->size, &now);
-    return memcmp(&now, &h->policy, sizeof now) == 0 &&
-           hota_image_verifier_finish(&h->ver) == HOTA_OK;
+    return same_policy(&now, &h->policy) && hota_image_verifier_finish(&h->ver) == HOTA_OK;
 }
 
 /* The image was verified while it streamed (hash, signature, eFuse policy), so the slot is not

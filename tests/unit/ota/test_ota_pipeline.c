@@ -1,5 +1,6 @@
 /* OTA engine: framings and ends, completion by the image, truncation, early refusals. */
 #include "ota_fixture.h"
+#include "hota/sbv2.h"
 
 static void test_content_length(void **state)
 {
@@ -237,6 +238,53 @@ static void test_finish_policy_changed(void **state)
     fx_free(f);
 }
 
+/* f->img becomes a Secure Boot V2 signed image (P-256 key made with the openssl CLI), padded
+ * to a sector and followed by its signature sector, and the device trusts that key. */
+static void make_signed_device(fx_t *f)
+{
+    char key[200], cmd[400];
+    const char *keys[1] = {key};
+    size_t padded = (f->img_len + 4095u) / 4096u * 4096u;
+    snprintf(key, sizeof key, "%s/key.pem", f->dir);
+    snprintf(cmd, sizeof cmd,
+             "openssl ecparam -name prime256v1 -genkey -noout -out '%s' 2>/dev/null", key);
+    assert_int_equal(system(cmd), 0);
+    memset(f->img + f->img_len, 0xFF, padded - f->img_len);
+    assert_true(padded + 4096u <= sizeof f->img);
+    assert_int_equal(hota_sbv2_sign_image(f->img, f->img_len, keys, 1, f->img + padded), HOTA_OK);
+    f->img_len = padded + 4096u;
+    assert_int_equal(hota_sbv2_key_digest_file(key, f->dev.efuse.key_digest[0], NULL), HOTA_OK);
+    f->dev.efuse.key_count = 1;
+    f->dev.efuse.flags |= HOTA_EFUSE_SECURE_BOOT;
+    unlink(key);
+}
+
+/* Secure Boot: the image verified on the stream under the key the device trusts is installed. */
+static void test_finish_signed(void **state)
+{
+    fx_t *f = fx_new();
+    (void)state;
+    make_signed_device(f);
+    run_to_finish(f);
+    assert_int_equal(hota_ota_finish(&f->h), HOTA_OK);
+    fx_assert_installed(f, 0);
+    fx_free(f);
+}
+
+/* The trusted key digest was rewritten in place (same key count) between begin and finish:
+ * the streamed verdict no longer stands, the slot is verified in full and refused. */
+static void test_finish_key_rewritten(void **state)
+{
+    fx_t *f = fx_new();
+    (void)state;
+    make_signed_device(f);
+    run_to_finish(f);
+    f->dev.efuse.key_digest[0][0] ^= 1u;
+    assert_int_equal(hota_ota_finish(&f->h), HOTA_E_SIG_UNTRUSTED);
+    fx_assert_otadata_unchanged(f);
+    fx_free(f);
+}
+
 static void test_bulk_erase(void **state)
 {
     fx_t *f = fx_new();
@@ -268,6 +316,8 @@ int main(void)
         cmocka_unit_test(test_bulk_erase),
         cmocka_unit_test(test_finish_readback_mismatch),
         cmocka_unit_test(test_finish_policy_changed),
+        cmocka_unit_test(test_finish_signed),
+        cmocka_unit_test(test_finish_key_rewritten),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
