@@ -36,7 +36,6 @@
 #ifndef HOTA_OTA_H
 #define HOTA_OTA_H
 
-#include <mbedtls/sha256.h>
 #include <stddef.h>
 #include <stdint.h>
 

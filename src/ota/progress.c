@@ -3,6 +3,7 @@
 
 #include "hota/error.h"
 #include "hota/file.h"
+#include "hota/sha256.h"
 #include "core/bytes.h"
 
 #include <string.h>
@@ -60,14 +61,13 @@ int ota_record_decode(const uint8_t *in, size_t len, ota_record_t *r)
 void ota_url_hash(const hota_ota_t *h, uint8_t out[32])
 {
     const char *src = h->cfg.file_path ? h->cfg.file_path : h->cfg.http.url;
-    mbedtls_sha256_context c;
-    mbedtls_sha256_init(&c);
-    mbedtls_sha256_starts_ret(&c, 0);
-    mbedtls_sha256_update_ret(&c, (const uint8_t *)(h->cfg.file_path ? "file:" : "url:"),
-                              h->cfg.file_path ? 5 : 4);
-    mbedtls_sha256_update_ret(&c, (const uint8_t *)src, strlen(src));
-    mbedtls_sha256_finish_ret(&c, out);
-    mbedtls_sha256_free(&c);
+    const char *kind = h->cfg.file_path ? "file:" : "url:";
+    hota_sha256_t c;
+    hota_sha256_init(&c);
+    hota_sha256_update(&c, kind, strlen(kind));
+    hota_sha256_update(&c, src, strlen(src));
+    hota_sha256_finish(&c, out);
+    hota_sha256_free(&c);
 }
 
 int ota_progress_path(const hota_ota_t *h, char *out, size_t cap)

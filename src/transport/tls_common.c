@@ -4,11 +4,12 @@
 #include "tls_int.h"
 
 #include "hota/error.h"
+#include "hota/sha256.h"
+#include "core/bytes.h"
 #include "hota/port.h"
 
 #include <string.h>
 
-#include <mbedtls/sha256.h>
 
 uint32_t tls_left_ms(uint64_t deadline)
 {
@@ -150,23 +151,20 @@ int tls_check_setup_args(const hota_tls_t *t, const hota_tls_cfg_t *cfg, const c
 
 /* One field of the origin digest: present or not, length, bytes (so NULL, "" and a split
  * between two fields all give different digests). */
-static int mix_str(mbedtls_sha256_context *c, const char *str)
+static void mix_str(hota_sha256_t *c, const char *str)
 {
     uint8_t head[5] = {str != NULL, 0, 0, 0, 0};
     size_t n = str ? strlen(str) : 0;
-    int r;
-    head[1] = (uint8_t)(n >> 24);
-    head[2] = (uint8_t)(n >> 16);
-    head[3] = (uint8_t)(n >> 8);
-    head[4] = (uint8_t)n;
-    r = mbedtls_sha256_update_ret(c, head, sizeof head);
-    return r == 0 && n ? mbedtls_sha256_update_ret(c, (const unsigned char *)str, n) : r;
+    hota_put_le32(head + 1, (uint32_t)n);
+    hota_sha256_update(c, head, sizeof head);
+    hota_sha256_update(c, str, n);
 }
 
-static int mix_uint(mbedtls_sha256_context *c, unsigned v)
+static void mix_uint(hota_sha256_t *c, unsigned v)
 {
-    uint8_t b[4] = {(uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v};
-    return mbedtls_sha256_update_ret(c, b, sizeof b);
+    uint8_t b[4];
+    hota_put_le32(b, (uint32_t)v);
+    hota_sha256_update(c, b, sizeof b);
 }
 
 /* Everything that makes a connection's peer and trust what they are: a session is offered only
@@ -174,25 +172,22 @@ static int mix_uint(mbedtls_sha256_context *c, unsigned v)
  * is read again by every setup, not compared. */
 void tls_note_origin(hota_tls_t *t, const hota_tls_cfg_t *cfg, const char *host)
 {
-    static const char label[] = "hota-tls-origin-1";
-    mbedtls_sha256_context c;
-    int r;
+    hota_sha256_t c;
     t->verify = !cfg->insecure;
-    mbedtls_sha256_init(&c);
-    r = mbedtls_sha256_starts_ret(&c, 0);
-    r = r ? r : mix_str(&c, label);
-    r = r ? r : mix_str(&c, host);
-    r = r ? r : mix_str(&c, cfg->server_name);
-    r = r ? r : mix_str(&c, cfg->ca_file);
-    r = r ? r : mix_str(&c, cfg->ca_dir);
-    r = r ? r : mix_str(&c, cfg->cert_file);
-    r = r ? r : mix_str(&c, cfg->key_file);
-    r = r ? r : mix_uint(&c, cfg->insecure ? 1u : 0u);
-    r = r ? r : mix_uint(&c, cfg->max_frag_len);
-    r = r ? r : mix_uint(&c, cfg->tls12_only ? 1u : 0u);
-    r = r ? r : mbedtls_sha256_finish_ret(&c, t->origin);
-    mbedtls_sha256_free(&c);
-    t->origin_ok = r == 0;
+    hota_sha256_init(&c);
+    mix_str(&c, "hota-tls-origin-2");
+    mix_str(&c, host);
+    mix_str(&c, cfg->server_name);
+    mix_str(&c, cfg->ca_file);
+    mix_str(&c, cfg->ca_dir);
+    mix_str(&c, cfg->cert_file);
+    mix_str(&c, cfg->key_file);
+    mix_uint(&c, cfg->insecure ? 1u : 0u);
+    mix_uint(&c, cfg->max_frag_len);
+    mix_uint(&c, cfg->tls12_only ? 1u : 0u);
+    hota_sha256_finish(&c, t->origin);
+    hota_sha256_free(&c);
+    t->origin_ok = 1;
 }
 
 void hota_tls_session_init(hota_tls_session_t *s)
