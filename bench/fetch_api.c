@@ -18,9 +18,9 @@
 static int print_sizes(void)
 {
     printf("{\"hota_http_t\":%zu,\"hota_conn_t\":%zu,\"hota_tls_t\":%zu,\"hota_ota_t\":%zu,"
-           "\"http_header_buf\":%u,\"ota_buf\":%u}\n",
+           "\"http_io_buf\":%u,\"ota_buf\":%u}\n",
            sizeof(hota_http_t), sizeof(hota_conn_t), sizeof(hota_tls_t), sizeof(hota_ota_t),
-           (unsigned)HOTA_HTTP_HEADER_BUF, (unsigned)HOTA_OTA_BUF_SIZE);
+           (unsigned)HOTA_HTTP_IO_BUF, (unsigned)HOTA_OTA_BUF_SIZE);
     return 0;
 }
 

@@ -45,8 +45,10 @@ int hota_pfile_replace(const char *path, const void *buf, size_t len, int durabl
 /**
  * @brief Open an existing regular file for reading and writing (never created, never
  *        truncated), e.g. to rewrite a fixed-size record in place.
- * @param fd receives the descriptor (-1 on failure).
- * @return HOTA_OK; HOTA_E_NOT_FOUND (missing or not a regular file); HOTA_E_FILE_OPEN.
+ * @param fd   receives the descriptor (-1 on failure); the caller closes it (hota_pfile_close).
+ * @param path the file (only read during the call).
+ * @return HOTA_OK; HOTA_E_NOT_FOUND (missing or not a regular file); HOTA_E_FILE_OPEN (cannot
+ *         be opened or examined).
  */
 int hota_pfile_open_rw(int *fd, const char *path);
 
@@ -54,6 +56,10 @@ int hota_pfile_open_rw(int *fd, const char *path);
  * @brief Write len bytes at off, all of them (retried on short writes and EINTR). One small
  *        write inside a page is not torn by a killed process; records carry their own CRC for
  *        anything else.
+ * @param fd  a descriptor open for writing (hota_pfile_open_rw).
+ * @param off file offset of the first byte.
+ * @param buf the bytes (len of them; may be NULL when len is 0).
+ * @param len how many.
  * @return HOTA_OK or HOTA_E_IO.
  */
 int hota_pfile_pwrite(int fd, uint64_t off, const void *buf, size_t len);

@@ -49,10 +49,10 @@
 extern "C" {
 #endif
 
-#ifndef HOTA_HTTP_IO_BUF
-/** Size of the I/O buffer inside hota_http_t: request pieces out, response head pieces in. */
+/** Size of the I/O buffer inside hota_http_t: request pieces out, response head pieces in.
+ *  Fixed (not overridable): it sizes the caller-allocated handle, so the library and its users
+ *  must agree on it. */
 #define HOTA_HTTP_IO_BUF 512
-#endif
 #ifndef HOTA_HTTP_HEADER_MAX
 /** Default and largest cfg.max_header_bytes (counted while parsing; costs no memory). */
 #define HOTA_HTTP_HEADER_MAX 16384

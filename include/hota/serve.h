@@ -90,6 +90,8 @@ int hota_sconn_shutdown_write(hota_sconn_t *c);
  * @brief Wait until every byte written so far has left this host (nothing unsent; bytes the
  *        peer received stay readable there after a reset), polling every millisecond. Where
  *        the kernel cannot tell unsent bytes apart, until the peer acknowledged them all.
+ *        "Left" is not "arrived": a RST right after it is deterministic on loopback (what the
+ *        reset ending is for), while on a lossy link bytes still in flight may be lost to it.
  * @return HOTA_OK; HOTA_E_TIMEOUT; HOTA_E_SOCKET; HOTA_E_UNSUPPORTED (no queue query).
  */
 int hota_sconn_wait_sent(hota_sconn_t *c, uint32_t timeout_ms);

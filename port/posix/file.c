@@ -90,14 +90,19 @@ int hota_pfile_replace(const char *path, const void *buf, size_t len, int durabl
 int hota_pfile_open_rw(int *fd, const char *path)
 {
     struct stat st;
+    int rc = HOTA_E_FILE_OPEN;
     *fd = open(path, O_RDWR | O_CLOEXEC | O_NONBLOCK);
-    if (*fd < 0)
-        return errno == ENOENT ? HOTA_E_NOT_FOUND : HOTA_E_FILE_OPEN;
-    if (fstat(*fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        hota_pfile_close(fd);
-        return HOTA_E_NOT_FOUND;
+    if (*fd < 0) {
+        rc = errno == ENOENT ? HOTA_E_NOT_FOUND : HOTA_E_FILE_OPEN;
+        goto out;
     }
-    return HOTA_OK;
+    if (fstat(*fd, &st) != 0)
+        goto out;
+    rc = S_ISREG(st.st_mode) ? HOTA_OK : HOTA_E_NOT_FOUND;
+out:
+    if (rc != HOTA_OK)
+        hota_pfile_close(fd);
+    return rc;
 }
 
 int hota_pfile_pwrite(int fd, uint64_t off, const void *buf, size_t len)

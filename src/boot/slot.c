@@ -241,16 +241,21 @@ static int readback_matches(hota_device_t *d, const hota_partition_t *p, uint32_
                             uint64_t check, uint8_t *buf, size_t cap)
 {
     hota_check64_t c;
-    int rc = HOTA_OK;
+    int rc = HOTA_E_FLASH_READBACK;
     hota_check64_init(&c);
-    for (uint32_t off = 0; off < len && rc == HOTA_OK;) {
+    for (uint32_t off = 0; off < len;) {
         size_t n = len - off < cap ? len - off : cap;
-        rc = hota_flash_read(&d->flash, p->offset + off, buf, n);
+        int r = hota_flash_read(&d->flash, p->offset + off, buf, n);
+        if (r != HOTA_OK) {
+            rc = r;
+            goto out;
+        }
         hota_check64_update(&c, buf, n);
         off += (uint32_t)n;
     }
-    if (rc == HOTA_OK && hota_check64_value(&c) != check)
-        rc = HOTA_E_FLASH_READBACK;
+    if (hota_check64_value(&c) == check)
+        rc = HOTA_OK;
+out:
     return rc;
 }
 

@@ -171,6 +171,8 @@ static void test_set_boot_written(void **state)
                                                 sizeof small),
                      HOTA_OK);
     assert_int_equal(hota_slot_get_state(&f->dev, 1, &st), HOTA_OK);
+    assert_int_equal(st, (f->dev.efuse.flags & HOTA_EFUSE_ROLLBACK) ? HOTA_OTA_STATE_NEW
+                                                                   : HOTA_OTA_STATE_UNDEFINED);
     assert_int_equal(hota_slot_boot_slot(&f->dev, &slot), HOTA_OK);
     assert_int_equal(slot, 1);
 }
@@ -203,6 +205,8 @@ static void test_set_boot_written_refusals(void **state)
     assert_int_equal(hota_slot_get_state(&f->dev, 0, &st), HOTA_E_NOT_FOUND);
     assert_int_equal(hota_slot_set_boot_written(&f->dev, 0, len, good, f->back, 4096), HOTA_OK);
     assert_int_equal(hota_slot_get_state(&f->dev, 0, &st), HOTA_OK);
+    assert_int_equal(st, (f->dev.efuse.flags & HOTA_EFUSE_ROLLBACK) ? HOTA_OTA_STATE_NEW
+                                                                   : HOTA_OTA_STATE_UNDEFINED);
 }
 
 int main(void)
