@@ -13,7 +13,8 @@
  * for one big piece) and refuses it at the earliest byte that decides: wrong magic or header at
  * the header byte, wrong chip at the chip id, missing app description or low secure_version
  * inside the first segment, a size beyond the slot as soon as the segment headers tell.
- * Its state has a fixed size (about 5 KiB, including one 4 KiB sector buffer): nothing is
+ * Its state has a fixed size (about 2.4 KiB, including one 1216-byte signature block buffer:
+ * the blocks of the signature sector are checked one by one as they arrive): nothing is
  * allocated.
  */
 #ifndef HOTA_IMAGE_H
@@ -42,6 +43,7 @@ extern "C" {
 #define HOTA_APP_DESC_MAGIC 0xABCD5432u    /**< esp_app_desc_t.magic_word */
 #define HOTA_IMAGE_SIG_SECTOR_SIZE 4096u   /**< the Secure Boot V2 signature sector */
 #define HOTA_SBV2_MAX_BLOCKS 3             /**< signature blocks per sector */
+#define HOTA_IMAGE_SIG_BLOCK_SIZE 1216u    /**< one signature block (HOTA_SBV2_BLOCK_SIZE) */
 /** Bytes hota_image_verify_flash() reads per call (one stack buffer of this size). */
 #define HOTA_IMAGE_READ_PIECE (32u * 1024u)
 
@@ -90,9 +92,9 @@ typedef struct hota_image_info {
     uint32_t total_len;    /**< image_len, or signed_len + 4096 when a signature sector follows */
     int has_app_desc;
     hota_app_desc_t app;
-    int sig_count;         /**< signature blocks found in the sector */
+    int sig_count;         /**< signature blocks found in the sector (set at its last byte) */
     uint32_t parsed_len;   /**< bytes taken so far: a field is known once its bytes are in */
-    hota_sig_info_t sigs[HOTA_SBV2_MAX_BLOCKS];
+    hota_sig_info_t sigs[HOTA_SBV2_MAX_BLOCKS]; /**< the first sig_count are the blocks */
 } hota_image_info_t;
 
 /** What an image must satisfy. All-zero with chip_id = -1 accepts any well-formed image. */
@@ -121,7 +123,6 @@ typedef struct hota_image_verifier {
     int state;                  /* enum in verifier.c */
     int err;                    /* first fatal error (sticky) */
     int defect;                 /* report_all: first recorded defect */
-    int sig_rc;                 /* verdict on the signature sector */
     int desc_decided;           /* 1 once app desc presence (and fields) are known */
     uint32_t off;               /* bytes consumed so far */
     uint32_t need;              /* bytes left in the current state */
@@ -129,11 +130,18 @@ typedef struct hota_image_verifier {
     uint32_t seg;               /* current segment index */
     uint32_t seg_done;          /* bytes of the current segment's data consumed */
     uint8_t xsum;               /* running XOR checksum */
+    uint8_t sig_blocks;         /* signature blocks found so far (info.sig_count at the end) */
     int sha384_on;              /* the SHA-384 pass runs (see policy.want_sha384) */
     uint8_t small[32];          /* header, segment header or appended hash */
-    uint8_t hash_calc[32];      /* SHA-256 of [0, checksum byte] */
-    uint8_t desc_raw[HOTA_APP_DESC_SIZE];
-    uint8_t sector[HOTA_IMAGE_SIG_SECTOR_SIZE];
+    union {                     /* one member per stretch of the image, never two at once */
+        uint8_t desc_raw[HOTA_APP_DESC_SIZE]; /* segment 0: esp_app_desc_t */
+        uint8_t hash_calc[32];  /* checksum byte .. appended hash: SHA-256 of [0, checksum] */
+        struct {                /* the signature sector */
+            uint8_t block[HOTA_IMAGE_SIG_BLOCK_SIZE]; /* the block being received */
+            uint8_t d256[32];   /* SHA-256 of [0, signed_len), final at the sector's 1st byte */
+            uint8_t d384[48];   /* its SHA-384 (when sha384_on) */
+        } sig;
+    } u;
     hota_sha256_t sha;          /* over [0, signed_len) */
     mbedtls_sha512_context sha384; /* SHA-384 over [0, signed_len) when sha384_on */
 } hota_image_verifier_t;

@@ -13,6 +13,9 @@
 
 #include <string.h>
 
+#define SIG_BLOCK HOTA_IMAGE_SIG_BLOCK_SIZE
+#define SIG_SECTOR HOTA_IMAGE_SIG_SECTOR_SIZE
+
 enum state {
     ST_MAGIC,      /* header byte 0 */
     ST_COUNT,      /* header byte 1: segment_count */
@@ -29,7 +32,8 @@ enum state {
     ST_HASH,       /* 32 bytes: SHA-256 of everything before */
     ST_IMAGE_END,  /* image_len reached; waits for a byte beyond it */
     ST_SIG_PAD,    /* padding up to signed_len */
-    ST_SIG_SECTOR, /* the 4096-byte signature sector */
+    ST_SIG_BLOCK,  /* 1216 bytes: signature block 0, 1 or 2 of the 4096-byte sector */
+    ST_SIG_REST,   /* the rest of the sector: padding, or the blocks after a missing one */
     ST_DONE,       /* everything in: any further byte is trailing */
     ST_FAILED      /* sticky error */
 };
@@ -98,14 +102,27 @@ static void take_seg(hota_image_verifier_t *v, const uint8_t *b, size_t n)
     v->xsum = xor_bytes(v->xsum, b, n);
     if (v->seg == 0 && v->seg_done < HOTA_APP_DESC_SIZE) {
         size_t k = HOTA_APP_DESC_SIZE - v->seg_done;
-        memcpy(v->desc_raw + v->seg_done, b, n < k ? n : k);
+        memcpy(v->u.desc_raw + v->seg_done, b, n < k ? n : k);
     }
     v->seg_done += (uint32_t)n;
 }
 
-static void take_sector(hota_image_verifier_t *v, const uint8_t *b, size_t n)
+/* The running hashes are over [0, signed_len): complete when the sector's first byte comes. */
+static void stop_hashes(hota_image_verifier_t *v)
 {
-    memcpy(v->sector + v->pos, b, n);
+    uint8_t d512[64]; /* mbedtls_sha512_finish_ret's output size; SHA-384 fills 48 bytes */
+    hota_sha256_finish(&v->sha, v->u.sig.d256);
+    if (v->sha384_on) {
+        mbedtls_sha512_finish_ret(&v->sha384, d512);
+        memcpy(v->u.sig.d384, d512, sizeof v->u.sig.d384);
+    }
+}
+
+static void take_block(hota_image_verifier_t *v, const uint8_t *b, size_t n)
+{
+    if (v->off == v->info.signed_len)
+        stop_hashes(v);
+    memcpy(v->u.sig.block + v->pos, b, n);
     v->pos += (uint32_t)n;
 }
 
@@ -168,7 +185,7 @@ static int set_lengths(hota_image_verifier_t *v, uint32_t data_end)
     in->signed_len = (in->image_len + 4095u) & ~4095u;
     in->total_len = in->image_len;
     if (sig_required(v))
-        in->total_len = in->signed_len + HOTA_IMAGE_SIG_SECTOR_SIZE;
+        in->total_len = in->signed_len + SIG_SECTOR;
     if (v->policy.max_len && in->total_len > v->policy.max_len)
         return HOTA_E_IMAGE_TOO_LARGE;
     return HOTA_OK;
@@ -213,7 +230,7 @@ static uint32_t seg_left(const hota_image_verifier_t *v)
 
 static int done_desc_magic(hota_image_verifier_t *v)
 {
-    if (hota_get_le32(v->desc_raw) != HOTA_APP_DESC_MAGIC) {
+    if (hota_get_le32(v->u.desc_raw) != HOTA_APP_DESC_MAGIC) {
         go(v, ST_SEG_DATA, seg_left(v));
         return desc_absent(v);
     }
@@ -223,7 +240,7 @@ static int done_desc_magic(hota_image_verifier_t *v)
 
 static int done_desc_sv(hota_image_verifier_t *v)
 {
-    v->info.app.secure_version = hota_get_le32(v->desc_raw + 4);
+    v->info.app.secure_version = hota_get_le32(v->u.desc_raw + 4);
     if (v->info.app.secure_version < v->policy.min_secure_version)
         return HOTA_E_SECURE_VERSION;
     go(v, ST_DESC_REST, HOTA_APP_DESC_SIZE - 8);
@@ -239,7 +256,7 @@ static void copy_str(char *dst, const uint8_t *src, size_t n)
 static int done_desc_rest(hota_image_verifier_t *v)
 {
     hota_app_desc_t *a = &v->info.app;
-    const uint8_t *d = v->desc_raw;
+    const uint8_t *d = v->u.desc_raw;
     copy_str(a->version, d + 16, 32);
     copy_str(a->project_name, d + 48, 32);
     copy_str(a->time, d + 80, 16);
@@ -277,7 +294,7 @@ static int done_checksum(hota_image_verifier_t *v)
     in->checksum_calc = v->xsum;
     in->checksum_valid = in->checksum == in->checksum_calc;
     if (in->hash_appended) {
-        hota_sha256_peek(&v->sha, v->hash_calc);
+        hota_sha256_peek(&v->sha, v->u.hash_calc);
         v->pos = 0;
         go(v, ST_HASH, 32);
     } else {
@@ -289,7 +306,7 @@ static int done_checksum(hota_image_verifier_t *v)
 static int done_hash(hota_image_verifier_t *v)
 {
     memcpy(v->info.hash, v->small, 32);
-    v->info.hash_valid = !memcmp(v->info.hash, v->hash_calc, 32);
+    v->info.hash_valid = !memcmp(v->info.hash, v->u.hash_calc, 32);
     go(v, ST_IMAGE_END, 0);
     return v->info.hash_valid ? HOTA_OK : defect(v, HOTA_E_IMAGE_HASH);
 }
@@ -298,7 +315,7 @@ static int done_hash(hota_image_verifier_t *v)
 static int begin_sig(hota_image_verifier_t *v)
 {
     hota_image_info_t *in = &v->info;
-    in->total_len = in->signed_len + HOTA_IMAGE_SIG_SECTOR_SIZE;
+    in->total_len = in->signed_len + SIG_SECTOR;
     if (v->policy.max_len && in->total_len > v->policy.max_len)
         return HOTA_E_IMAGE_TOO_LARGE;
     go(v, ST_SIG_PAD, in->signed_len - in->image_len);
@@ -308,21 +325,37 @@ static int begin_sig(hota_image_verifier_t *v)
 static int done_sig_pad(hota_image_verifier_t *v)
 {
     v->pos = 0;
-    go(v, ST_SIG_SECTOR, HOTA_IMAGE_SIG_SECTOR_SIZE);
+    go(v, ST_SIG_BLOCK, SIG_BLOCK);
     return HOTA_OK;
 }
 
-static int done_sector(hota_image_verifier_t *v)
+/* A whole block is in: parse, verify and record it in info.sigs[] (info.sig_count follows at
+ * the sector's end). Once a block is missing, or after the last one, the rest of the sector is
+ * only counted. */
+static int done_sig_block(hota_image_verifier_t *v)
 {
-    uint8_t d256[32], d384[64];
-    int first_err = HOTA_OK;
-    hota_sha256_finish(&v->sha, d256);
-    if (v->sha384_on)
-        mbedtls_sha512_finish_ret(&v->sha384, d384);
+    uint32_t in_sector = v->off - v->info.signed_len; /* this block's end */
+    const uint8_t *d384 = v->sha384_on ? v->u.sig.d384 : NULL;
+    int found = hota_image_sig_block(v, v->sig_blocks, v->u.sig.block, v->u.sig.d256, d384) ==
+                HOTA_OK;
+    v->sig_blocks += found ? 1 : 0;
+    v->pos = 0;
+    if (found && in_sector / SIG_BLOCK < HOTA_SBV2_MAX_BLOCKS)
+        go(v, ST_SIG_BLOCK, SIG_BLOCK);
+    else
+        go(v, ST_SIG_REST, SIG_SECTOR - in_sector);
+    return HOTA_OK;
+}
+
+/* The sector's last byte: the verdict on the recorded blocks. */
+static int done_sig_rest(hota_image_verifier_t *v)
+{
+    int first_err = HOTA_OK, rc;
+    v->info.sig_count = v->sig_blocks;
+    rc = hota_image_sig_verdict(v, &first_err);
     go(v, ST_DONE, 0);
-    v->sig_rc = hota_image_sig_evaluate(v, d256, v->sha384_on ? d384 : NULL, &first_err);
     if (sig_required(v))
-        return v->sig_rc;
+        return rc;
     /* Not required: a bad block is reported only under report_all. */
     return first_err && v->policy.report_all ? defect(v, first_err) : HOTA_OK;
 }
@@ -349,13 +382,14 @@ static const struct step steps[] = {
     [ST_HASH] = {take_small, done_hash, 1},
     [ST_IMAGE_END] = {NULL, begin_sig, 0},
     [ST_SIG_PAD] = {take_none, done_sig_pad, 1},
-    [ST_SIG_SECTOR] = {take_sector, done_sector, 0},
+    [ST_SIG_BLOCK] = {take_block, done_sig_block, 0},
+    [ST_SIG_REST] = {take_none, done_sig_rest, 0},
     [ST_DONE] = {NULL, NULL, 0},
     [ST_FAILED] = {NULL, NULL, 0},
 };
 
 /* Run `done` steps while the current state needs no more bytes (zero-length segments, no
- * padding, a full sector). ST_IMAGE_END waits for a byte; ST_DONE and ST_FAILED are final. */
+ * padding, a full block). ST_IMAGE_END waits for a byte; ST_DONE and ST_FAILED are final. */
 static int settle(hota_image_verifier_t *v)
 {
     while (v->need == 0 && v->state != ST_IMAGE_END && v->state < ST_DONE) {
@@ -471,8 +505,7 @@ int hota_image_verifier_digest(const hota_image_verifier_t *v, uint8_t out[32])
 {
     if (v->err)
         return v->err;
-    if (v->state == ST_DONE ||
-        (v->state == ST_SIG_SECTOR && v->need < HOTA_IMAGE_SIG_SECTOR_SIZE))
+    if (v->state > ST_SIG_PAD && v->off > v->info.signed_len)
         return HOTA_E_BAD_STATE; /* the running hash stopped at signed_len */
     hota_sha256_peek(&v->sha, out);
     return HOTA_OK;

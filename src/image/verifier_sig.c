@@ -1,10 +1,14 @@
 /* The verifier's view of the Secure Boot V2 signature sector: which blocks verify over the
- * image digest, and which of those come from a trusted key. */
+ * image digest, and which of those come from a trusted key. Blocks come one at a time, each as
+ * soon as its bytes are in (the digests are final before the sector starts). */
 #include "hota/error.h"
 #include "hota/sbv2.h"
 #include "image/verifier_priv.h"
 
 #include <string.h>
+
+_Static_assert(HOTA_IMAGE_SIG_BLOCK_SIZE == HOTA_SBV2_BLOCK_SIZE, "signature block size");
+_Static_assert(HOTA_IMAGE_SIG_SECTOR_SIZE == HOTA_SBV2_SECTOR_SIZE, "signature sector size");
 
 static int key_trusted(const hota_image_policy_t *p, const uint8_t digest[32])
 {
@@ -14,12 +18,12 @@ static int key_trusted(const hota_image_policy_t *p, const uint8_t digest[32])
     return 0;
 }
 
-/* Parse and verify block i into s; HOTA_E_NOT_FOUND when there is no block i. */
-static int check_block(const uint8_t *sector, unsigned i, const uint8_t d256[32],
-                       const uint8_t *d384, hota_sig_info_t *s)
+/* Parse and verify the block at blk into s; HOTA_E_NOT_FOUND when there is no block. */
+static int check_block(const uint8_t *blk, const uint8_t d256[32], const uint8_t *d384,
+                       hota_sig_info_t *s)
 {
     hota_sbv2_block_t b;
-    int rc = hota_sbv2_parse_block(sector, i, &b);
+    int rc = hota_sbv2_parse_block(blk, 0, &b); /* reads the bytes of block 0 only */
     memset(s, 0, sizeof *s);
     if (rc == HOTA_E_NOT_FOUND)
         return rc;
@@ -36,19 +40,26 @@ static int check_block(const uint8_t *sector, unsigned i, const uint8_t d256[32]
     return HOTA_OK;
 }
 
-int hota_image_sig_evaluate(hota_image_verifier_t *v, const uint8_t d256[32],
-                            const uint8_t *d384, int *first_err)
+int hota_image_sig_block(hota_image_verifier_t *v, unsigned i, const uint8_t *block,
+                         const uint8_t d256[32], const uint8_t *d384)
 {
-    hota_image_info_t *in = &v->info;
+    hota_sig_info_t *s;
+    if (i >= HOTA_SBV2_MAX_BLOCKS)
+        return HOTA_E_NOT_FOUND;
+    s = &v->info.sigs[i];
+    if (check_block(block, d256, d384, s) == HOTA_E_NOT_FOUND)
+        return HOTA_E_NOT_FOUND;
+    s->trusted = s->valid && key_trusted(&v->policy, s->key_digest);
+    return HOTA_OK;
+}
+
+int hota_image_sig_verdict(const hota_image_verifier_t *v, int *first_err)
+{
+    const hota_image_info_t *in = &v->info;
     int any_valid = 0, any_trusted = 0;
     *first_err = HOTA_OK;
-    in->sig_count = 0;
-    for (unsigned i = 0; i < HOTA_SBV2_MAX_BLOCKS; i++) {
-        hota_sig_info_t *s = &in->sigs[in->sig_count];
-        if (check_block(v->sector, i, d256, d384, s) == HOTA_E_NOT_FOUND)
-            break;
-        in->sig_count++;
-        s->trusted = s->valid && key_trusted(&v->policy, s->key_digest);
+    for (int i = 0; i < in->sig_count; i++) {
+        const hota_sig_info_t *s = &in->sigs[i];
         any_valid |= s->valid;
         any_trusted |= s->trusted;
         if (!s->valid && !*first_err)
