@@ -149,6 +149,8 @@ static int ff_check_erased(const hota_flash_file_t *ff, uint32_t addr, const uin
                            size_t len)
 {
     uint8_t old[FF_CHUNK];
+    if (ff->map)
+        return nor_violation(ff->map + addr, data, len) ? HOTA_E_FLASH_NOT_ERASED : HOTA_OK;
     for (size_t done = 0; done < len;) {
         size_t n = len - done < FF_CHUNK ? len - done : FF_CHUNK;
         int rc = ff_pread(ff, addr + (uint32_t)done, old, n);
@@ -161,13 +163,20 @@ static int ff_check_erased(const hota_flash_file_t *ff, uint32_t addr, const uin
     return HOTA_OK;
 }
 
-/* Program len bytes: stored = old & data; one pread and one pwrite per FF_CHUNK bytes.
- * check: refuse (HOTA_E_FLASH_NOT_ERASED, nothing written) a bit that would have to rise;
- * only for len <= FF_CHUNK, where the one read sees every byte before anything is written. */
+/* Program len bytes: stored = old & data; in the mapping in place, else one pread and one
+ * pwrite per FF_CHUNK bytes. check: refuse (HOTA_E_FLASH_NOT_ERASED, nothing written) a bit
+ * that would have to rise; for len <= FF_CHUNK only unless mapped, where the check sees every
+ * byte before anything is written. */
 static int ff_program(const hota_flash_file_t *ff, uint32_t addr, const uint8_t *data,
                       size_t len, int check)
 {
     uint8_t buf[FF_CHUNK];
+    if (ff->map_writes) { /* in place: one pass over the mapped bytes, no copy */
+        if (check && nor_violation(ff->map + addr, data, len))
+            return HOTA_E_FLASH_NOT_ERASED;
+        nor_and(ff->map + addr, data, len);
+        return HOTA_OK;
+    }
     for (size_t done = 0; done < len;) {
         size_t n = len - done < FF_CHUNK ? len - done : FF_CHUNK;
         int rc = ff_pread(ff, addr + (uint32_t)done, buf, n);
@@ -187,6 +196,10 @@ static int ff_program(const hota_flash_file_t *ff, uint32_t addr, const uint8_t 
 static int ff_fill(const hota_flash_file_t *ff, uint32_t addr, uint32_t len)
 {
     uint8_t ones[FF_SECTOR];
+    if (ff->map_writes) {
+        memset(ff->map + addr, 0xFF, len);
+        return HOTA_OK;
+    }
     memset(ones, 0xFF, sizeof ones);
     for (uint32_t done = 0; done < len; done += FF_SECTOR) {
         int rc = ff_pwrite(ff, addr + done, ones, FF_SECTOR);
