@@ -74,28 +74,30 @@ class Rule:
 
 
 def resumption_attempt(hello):
-    """True when the bytes start a TLS ClientHello offering a session: a non-empty session id,
-    or a SessionTicket extension (35) that carries a ticket."""
+    """True when the bytes start a TLS ClientHello that offers a session: a pre_shared_key
+    extension (41, TLS 1.3), a SessionTicket extension (35) that carries a ticket, or (TLS 1.2
+    only: no supported_versions extension, 43) a non-empty session id. A TLS 1.3-capable hello
+    always carries a random legacy session id, which offers nothing."""
     try:
         if len(hello) < 44 or hello[0] != 0x16 or hello[5] != 1:
             return False
         pos = 43
         sid_len = hello[pos]
-        if sid_len:
-            return True
-        pos += 1
+        pos += 1 + sid_len
         pos += 2 + struct.unpack(">H", hello[pos:pos + 2])[0]   # cipher suites
         pos += 1 + hello[pos]                                  # compression methods
         end = pos + 2 + struct.unpack(">H", hello[pos:pos + 2])[0]
         pos += 2
+        exts = {}
         while pos + 4 <= min(end, len(hello)):
             kind, size = struct.unpack(">HH", hello[pos:pos + 4])
-            if kind == 35 and size > 0:
-                return True
+            exts[kind] = size
             pos += 4 + size
     except (IndexError, struct.error):
         return False
-    return False
+    if 41 in exts or exts.get(35, 0) > 0:
+        return True
+    return sid_len > 0 and 43 not in exts
 
 
 def wait_delivered(sock, timeout=2.0):
