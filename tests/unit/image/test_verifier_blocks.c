@@ -12,6 +12,7 @@
 #include "hota/image.h"
 #include "hota/image_create.h"
 #include "hota/sbv2.h"
+#include "sig_fixture.h"
 
 #include <mbedtls/ctr_drbg.h>
 #include <mbedtls/ecp.h>
@@ -42,46 +43,18 @@ typedef struct fx {
 
 static void gen_key(fx_t *f, mbedtls_ctr_drbg_context *drbg, int idx)
 {
-    static unsigned char pem[4096];
-    char dir[sizeof f->dir];
-    mbedtls_pk_context pk;
-    FILE *out;
-    mbedtls_pk_init(&pk);
-    assert_int_equal(mbedtls_pk_setup(&pk, mbedtls_pk_info_from_type(MBEDTLS_PK_ECKEY)), 0);
-    assert_int_equal(mbedtls_ecp_gen_key(idx == K_384 ? MBEDTLS_ECP_DP_SECP384R1
-                                                      : MBEDTLS_ECP_DP_SECP256R1,
-                                         mbedtls_pk_ec(pk), mbedtls_ctr_drbg_random, drbg),
-                     0);
-    assert_int_equal(mbedtls_pk_write_key_pem(&pk, pem, sizeof pem), 0);
-    memcpy(dir, f->dir, sizeof dir); /* snprintf's source must not alias *f */
-    snprintf(f->priv[idx], sizeof f->priv[idx], "%s/k%d.pem", dir, idx);
-    out = fopen(f->priv[idx], "w");
-    assert_non_null(out);
-    assert_true(fputs((const char *)pem, out) >= 0);
-    assert_int_equal(fclose(out), 0);
-    assert_int_equal(hota_sbv2_key_digest_file(f->priv[idx], f->digest[idx], NULL), HOTA_OK);
-    mbedtls_pk_free(&pk);
+    sigfx_gen_key(f->dir, idx, idx == K_384, drbg, f->priv[idx], sizeof f->priv[idx],
+                  f->digest[idx]);
 }
 
 /* An esp32 image signed with the keys named in `which` (K_* indexes), one block each. */
 static void make_signed(fx_t *f, const int *which, unsigned n)
 {
-    hota_image_create_params_t p;
     const char *paths[HOTA_SBV2_MAX_BLOCKS];
-    hota_image_create_defaults(&p);
-    p.project = "blocks";
-    p.version = "1.0.0";
-    p.size = IMG_SIZE;
-    assert_int_equal(hota_image_create_buffer(&p, f->img, CAP, &f->image_len, NULL), HOTA_OK);
-    f->signed_len = (f->image_len + SECTOR - 1) / SECTOR * SECTOR;
-    assert_true(f->signed_len > f->image_len);
-    memset(f->img + f->image_len, 0xFF, f->signed_len - f->image_len);
-    assert_int_equal(mbedtls_sha256_ret(f->img, f->signed_len, f->signed_sha, 0), 0);
     for (unsigned i = 0; i < n; i++)
         paths[i] = f->priv[which[i]];
-    assert_int_equal(hota_sbv2_sign_image(f->img, f->image_len, paths, n,
-                                          f->img + f->signed_len),
-                     HOTA_OK);
+    f->signed_len = sigfx_make_signed(f->img, CAP, "blocks", IMG_SIZE, paths, n, &f->image_len);
+    assert_int_equal(mbedtls_sha256_ret(f->img, f->signed_len, f->signed_sha, 0), 0);
     f->len = f->signed_len + SECTOR;
 }
 
