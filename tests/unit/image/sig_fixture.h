@@ -8,12 +8,14 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
 
 #include <mbedtls/ctr_drbg.h>
 #include <mbedtls/ecp.h>
+#include <mbedtls/entropy.h>
 #include <mbedtls/pk.h>
 
 #include "hota/error.h"
@@ -21,6 +23,7 @@
 #include "hota/sbv2.h"
 
 #define SIGFX_SECTOR 4096u
+#define SIGFX_PATH 128
 
 /* An EC private key (P-384 when p384, else P-256) written to "<dir>/k<idx>.pem" (the name goes
  * to path, cap bytes) and its key digest as eFuse holds it. */
@@ -44,6 +47,29 @@ static inline void sigfx_gen_key(const char *dir, int idx, int p384, mbedtls_ctr
     assert_int_equal(fclose(out), 0);
     assert_int_equal(hota_sbv2_key_digest_file(path, digest, NULL), HOTA_OK);
     mbedtls_pk_free(&pk);
+}
+
+/* A new temporary directory from tmpl ("/tmp/name-XXXXXX", changed in place) holding n EC
+ * keys k0.pem..k<n-1>.pem (key i is P-384 when bit i of p384_mask is set, else P-256), their
+ * paths in priv and their key digests in digest. 0, or -1 when the directory or the random
+ * generator could not be had. */
+static inline int sigfx_keys(char *tmpl, unsigned n, unsigned p384_mask,
+                             char (*priv)[SIGFX_PATH], uint8_t (*digest)[32])
+{
+    mbedtls_entropy_context ent;
+    mbedtls_ctr_drbg_context drbg;
+    int rc = -1;
+    mbedtls_entropy_init(&ent);
+    mbedtls_ctr_drbg_init(&drbg);
+    if (mkdtemp(tmpl) && mbedtls_ctr_drbg_seed(&drbg, mbedtls_entropy_func, &ent, NULL, 0) == 0) {
+        for (unsigned i = 0; i < n; i++)
+            sigfx_gen_key(tmpl, (int)i, (int)((p384_mask >> i) & 1u), &drbg, priv[i], SIGFX_PATH,
+                          digest[i]);
+        rc = 0;
+    }
+    mbedtls_ctr_drbg_free(&drbg);
+    mbedtls_entropy_free(&ent);
+    return rc;
 }
 
 /* An esp32 image of `size` bytes for `project` in img (cap bytes), padded with 0xFF to a sector

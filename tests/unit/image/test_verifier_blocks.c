@@ -34,18 +34,12 @@ enum { K_A, K_B, K_384, K_COUNT }; /* P-256, P-256, P-384 */
 
 typedef struct fx {
     char dir[64];
-    char priv[K_COUNT][128];
+    char priv[K_COUNT][SIGFX_PATH];
     uint8_t digest[K_COUNT][32]; /* key digests, as eFuse holds them */
     uint8_t img[CAP];            /* image, padding, signature sector */
     size_t image_len, signed_len, len;
     uint8_t signed_sha[32];      /* SHA-256 of [0, signed_len) */
 } fx_t;
-
-static void gen_key(fx_t *f, mbedtls_ctr_drbg_context *drbg, int idx)
-{
-    sigfx_gen_key(f->dir, idx, idx == K_384, drbg, f->priv[idx], sizeof f->priv[idx],
-                  f->digest[idx]);
-}
 
 /* An esp32 image signed with the keys named in `which` (K_* indexes), one block each. */
 static void make_signed(fx_t *f, const int *which, unsigned n)
@@ -81,20 +75,10 @@ static void spoil_block(fx_t *f, unsigned i, int fix_crc)
 static int setup(void **state)
 {
     static fx_t f;
-    mbedtls_entropy_context ent;
-    mbedtls_ctr_drbg_context drbg;
     memset(&f, 0, sizeof f);
     snprintf(f.dir, sizeof f.dir, "/tmp/hota-blocks-XXXXXX");
-    if (!mkdtemp(f.dir))
+    if (sigfx_keys(f.dir, K_COUNT, 1u << K_384, f.priv, f.digest) != 0)
         return -1;
-    mbedtls_entropy_init(&ent);
-    mbedtls_ctr_drbg_init(&drbg);
-    if (mbedtls_ctr_drbg_seed(&drbg, mbedtls_entropy_func, &ent, NULL, 0) != 0)
-        return -1;
-    for (int k = 0; k < K_COUNT; k++)
-        gen_key(&f, &drbg, k);
-    mbedtls_ctr_drbg_free(&drbg);
-    mbedtls_entropy_free(&ent);
     *state = &f;
     return 0;
 }

@@ -29,17 +29,11 @@ enum { K_P256, K_P384, K_COUNT };
 
 typedef struct fx {
     char dir[64];
-    char priv[K_COUNT][128];
+    char priv[K_COUNT][SIGFX_PATH];
     uint8_t digest[K_COUNT][32]; /* key digests, as eFuse holds them */
     uint8_t *img;                /* image, padding, signature sector */
     size_t image_len, len;
 } fx_t;
-
-static void gen_key(fx_t *f, mbedtls_ctr_drbg_context *drbg, int idx)
-{
-    sigfx_gen_key(f->dir, idx, idx == K_P384, drbg, f->priv[idx], sizeof f->priv[idx],
-                  f->digest[idx]);
-}
 
 /* An esp32 image signed with the keys named in `which` (K_* indexes). */
 static void make_signed(fx_t *f, const int *which, unsigned n)
@@ -58,20 +52,10 @@ static void make_signed(fx_t *f, const int *which, unsigned n)
 static int setup(void **state)
 {
     static fx_t f;
-    mbedtls_entropy_context ent;
-    mbedtls_ctr_drbg_context drbg;
     memset(&f, 0, sizeof f);
     snprintf(f.dir, sizeof f.dir, "/tmp/hota-passes-XXXXXX");
-    if (!mkdtemp(f.dir))
+    if (sigfx_keys(f.dir, K_COUNT, 1u << K_P384, f.priv, f.digest) != 0)
         return -1;
-    mbedtls_entropy_init(&ent);
-    mbedtls_ctr_drbg_init(&drbg);
-    if (mbedtls_ctr_drbg_seed(&drbg, mbedtls_entropy_func, &ent, NULL, 0) != 0)
-        return -1;
-    gen_key(&f, &drbg, K_P256);
-    gen_key(&f, &drbg, K_P384);
-    mbedtls_ctr_drbg_free(&drbg);
-    mbedtls_entropy_free(&ent);
     *state = &f;
     return 0;
 }
