@@ -280,22 +280,16 @@ class ProxyConn:
             pass
 
 
-class FaultProxy:
-    """Listens on 127.0.0.1:port and forwards to up_host:up_port under the rules."""
+class LoopbackListener:
+    """A listening socket on 127.0.0.1 and the thread that accepts on it: each accepted socket
+    goes to self._handle(sock) (subclasses), which runs it on a thread of its own and returns
+    that thread. stop() ends accepting and joins every thread (bounded)."""
 
-    def __init__(self, up_port, up_host="127.0.0.1", rules=(), default=None, max_conn_s=120.0):
-        self.up_host, self.up_port = up_host, up_port
-        self.rules = list(rules)
-        self.default = default or Rule()
-        self.max_conn_s = max_conn_s
-        self.conns = []
-        self.threads = []
-        self.lock = threading.Lock()
-        self.cond = threading.Condition(self.lock)
+    def __init__(self):
         self.stopping = threading.Event()
+        self.threads = []
         self.ls = None
         self.port = None
-        self.acceptor = None
 
     def start(self, port=0):
         self.ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -303,15 +297,10 @@ class FaultProxy:
         self.ls.bind(("127.0.0.1", port))
         self.ls.listen(64)
         self.port = self.ls.getsockname()[1]
-        self.acceptor = threading.Thread(target=self._accept, daemon=True)
-        self.acceptor.start()
+        t = threading.Thread(target=self._accept, daemon=True)
+        t.start()
+        self.threads.append(t)
         return self
-
-    def set_rules(self, rules=(), default=None):
-        """New rules, counted from the next connection on."""
-        with self.lock:
-            self.rules = [None] * len(self.conns) + list(rules)
-            self.default = default or Rule()
 
     def _accept(self):
         while not self.stopping.is_set():
@@ -322,15 +311,50 @@ class FaultProxy:
                 sock, _ = self.ls.accept()
             except (OSError, ValueError):
                 return
-            with self.lock:
-                cid = len(self.conns)
-                rule = self.rules[cid] if cid < len(self.rules) and self.rules[cid] else \
-                    self.default
-                c = ProxyConn(self, sock, cid, rule)
-                self.conns.append(c)
-            t = threading.Thread(target=c.run, daemon=True)
-            self.threads.append(t)
-            t.start()
+            self.threads.append(self._handle(sock))
+
+    def _handle(self, sock):
+        raise NotImplementedError
+
+    def stop(self):
+        self.stopping.set()
+        try:
+            self.ls.close()
+        except OSError:
+            pass
+        for t in list(self.threads):
+            t.join(timeout=3)
+
+
+class FaultProxy(LoopbackListener):
+    """Listens on 127.0.0.1:port and forwards to up_host:up_port under the rules."""
+
+    def __init__(self, up_port, up_host="127.0.0.1", rules=(), default=None, max_conn_s=120.0):
+        super().__init__()
+        self.up_host, self.up_port = up_host, up_port
+        self.rules = list(rules)
+        self.default = default or Rule()
+        self.max_conn_s = max_conn_s
+        self.conns = []
+        self.lock = threading.Lock()
+        self.cond = threading.Condition(self.lock)
+
+    def set_rules(self, rules=(), default=None):
+        """New rules, counted from the next connection on."""
+        with self.lock:
+            self.rules = [None] * len(self.conns) + list(rules)
+            self.default = default or Rule()
+
+    def _handle(self, sock):
+        with self.lock:
+            cid = len(self.conns)
+            rule = self.rules[cid] if cid < len(self.rules) and self.rules[cid] else \
+                self.default
+            c = ProxyConn(self, sock, cid, rule)
+            self.conns.append(c)
+        t = threading.Thread(target=c.run, daemon=True)
+        t.start()
+        return t
 
     def done(self):
         with self.cond:
@@ -359,24 +383,15 @@ class FaultProxy:
                 self.cond.wait(min(left, 0.2))
         return True
 
-    def stop(self):
-        self.stopping.set()
-        try:
-            self.ls.close()
-        except OSError:
-            pass
-        if self.acceptor:
-            self.acceptor.join(timeout=2)
-        for t in self.threads:
-            t.join(timeout=2)
 
 
 # ------------------------------------------------------------------------------------------
-class MisbehavingServer:
+class MisbehavingServer(LoopbackListener):
     """HTTPS server for the hostile cases (see the module doc)."""
 
     def __init__(self, certfile, keyfile, root, slow_interval=1.0, huge_length=1 << 34,
                  max_conn_s=60.0, credentials=("user", "secret")):
+        super().__init__()
         self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         self.ctx.minimum_version = ssl.TLSVersion.TLSv1_2
         self.ctx.load_cert_chain(certfile, keyfile)
@@ -387,38 +402,15 @@ class MisbehavingServer:
         self.credentials = credentials
         self.log = []          # one dict per request
         self.lock = threading.Lock()
-        self.stopping = threading.Event()
-        self.threads = []
-        self.ls = None
-        self.port = None
-
-    def start(self, port=0):
-        self.ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.ls.bind(("127.0.0.1", port))
-        self.ls.listen(64)
-        self.port = self.ls.getsockname()[1]
-        t = threading.Thread(target=self._accept, daemon=True)
-        t.start()
-        self.threads.append(t)
-        return self
 
     def requests(self, prefix=""):
         with self.lock:
             return [dict(r) for r in self.log if r["path"].startswith(prefix)]
 
-    def _accept(self):
-        while not self.stopping.is_set():
-            try:
-                r, _, _ = select.select([self.ls], [], [], 0.2)
-                if not r:
-                    continue
-                sock, _ = self.ls.accept()
-            except (OSError, ValueError):
-                return
-            t = threading.Thread(target=self._serve, args=(sock,), daemon=True)
-            self.threads.append(t)
-            t.start()
+    def _handle(self, sock):
+        t = threading.Thread(target=self._serve, args=(sock,), daemon=True)
+        t.start()
+        return t
 
     def _serve(self, raw):
         deadline = time.monotonic() + self.max_conn_s
@@ -563,14 +555,6 @@ class MisbehavingServer:
         self._send_full(tls, req, data)
         return False
 
-    def stop(self):
-        self.stopping.set()
-        try:
-            self.ls.close()
-        except OSError:
-            pass
-        for t in self.threads:
-            t.join(timeout=3)
 
 
 def main(argv=None):
