@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -70,6 +71,14 @@ static inline int sigfx_keys(char *tmpl, unsigned n, unsigned p384_mask,
     mbedtls_ctr_drbg_free(&drbg);
     mbedtls_entropy_free(&ent);
     return rc;
+}
+
+/* Remove what sigfx_keys() made. */
+static inline void sigfx_keys_remove(const char *dir, unsigned n, char (*priv)[SIGFX_PATH])
+{
+    for (unsigned i = 0; i < n; i++)
+        unlink(priv[i]);
+    rmdir(dir);
 }
 
 /* An esp32 image of `size` bytes for `project` in img (cap bytes), padded with 0xFF to a sector

@@ -86,9 +86,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fx_t *f = *state;
-    for (int i = 0; i < K_COUNT; i++)
-        unlink(f->priv[i]);
-    rmdir(f->dir);
+    sigfx_keys_remove(f->dir, K_COUNT, f->priv);
     return 0;
 }
 
