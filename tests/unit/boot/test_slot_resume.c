@@ -17,14 +17,14 @@
 #include "hota/image_create.h"
 #include "hota/partition.h"
 #include "hota/slot.h"
+#include "temp_device.h"
 
 #define FLASH_SIZE (4u * 1024u * 1024u)
 #define IMG_MAX (128u * 1024u)
 #define SECTOR HOTA_FLASH_SECTOR_SIZE
 
 typedef struct fx {
-    char dir[64];
-    char flash_path[128];
+    tdev_t td;
     hota_device_t dev;
     hota_slot_writer_t w;
     uint8_t img[IMG_MAX];
@@ -37,20 +37,9 @@ static fx_t fx_storage;
 static int setup(void **state)
 {
     fx_t *f = &fx_storage;
-    hota_part_table_t t;
-    hota_efuse_t e;
     hota_image_create_params_t p;
     memset(f, 0, sizeof *f);
-    snprintf(f->dir, sizeof f->dir, "/tmp/hota_slot_XXXXXX");
-    assert_non_null(mkdtemp(f->dir));
-    assert_true(snprintf(f->flash_path, sizeof f->flash_path, "%s/flash.bin", f->dir) <
-                (int)sizeof f->flash_path);
-    assert_int_equal(hota_part_from_csv(hota_part_csv_two_ota, strlen(hota_part_csv_two_ota),
-                                        FLASH_SIZE, &t),
-                     HOTA_OK);
-    hota_efuse_init(&e);
-    hota_device_init(&f->dev);
-    assert_int_equal(hota_device_create(&f->dev, f->flash_path, FLASH_SIZE, &t, &e), HOTA_OK);
+    tdev_create(&f->td, "/tmp/hota_slot", FLASH_SIZE, &f->dev);
     hota_image_create_defaults(&p);
     p.project = "slotapp";
     p.version = "1.0";
@@ -65,12 +54,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fx_t *f = *state;
-    char path[200];
-    hota_device_free(&f->dev);
-    snprintf(path, sizeof path, "%s.efuse", f->flash_path);
-    unlink(path);
-    unlink(f->flash_path);
-    rmdir(f->dir);
+    tdev_remove(&f->td, &f->dev);
     return 0;
 }
 

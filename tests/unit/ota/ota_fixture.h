@@ -21,6 +21,7 @@
 #include "hota/partition.h"
 #include "hota/slot.h"
 #include "hota/transport_mem.h"
+#include "temp_device.h"
 
 #define FX_IMG_MAX (400u * 1024u)
 #define FX_RESP_MAX (FX_IMG_MAX + 65536u)
@@ -29,8 +30,7 @@
 #define FX_FLASH_SIZE (4u * 1024u * 1024u)
 
 typedef struct fx {
-    char dir[64];
-    char flash_path[128];
+    tdev_t td;             /* the device's temporary directory and flash file */
     hota_device_t dev;
     uint8_t img[FX_IMG_MAX];
     size_t img_len;
@@ -65,20 +65,8 @@ static inline void fx_image(fx_t *f, const char *version, uint32_t secver, uint3
 static inline fx_t *fx_new(void)
 {
     fx_t *f = &fx_storage;
-    hota_part_table_t t;
-    hota_efuse_t e;
     memset(f, 0, sizeof *f);
-    snprintf(f->dir, sizeof f->dir, "/tmp/hota_ota_XXXXXX");
-    assert_non_null(mkdtemp(f->dir));
-    assert_true(snprintf(f->flash_path, sizeof f->flash_path, "%s/flash.bin", f->dir) <
-                (int)sizeof f->flash_path);
-    assert_int_equal(hota_part_from_csv(hota_part_csv_two_ota, strlen(hota_part_csv_two_ota),
-                                        FX_FLASH_SIZE, &t),
-                     HOTA_OK);
-    hota_efuse_init(&e);
-    hota_device_init(&f->dev);
-    assert_int_equal(hota_device_create(&f->dev, f->flash_path, FX_FLASH_SIZE, &t, &e),
-                     HOTA_OK);
+    tdev_create(&f->td, "/tmp/hota_ota", FX_FLASH_SIZE, &f->dev);
     hota_ota_cfg_init(&f->cfg);
     f->cfg.device = &f->dev;
     f->cfg.http.url = "https://example.test/fw.bin";
@@ -90,15 +78,7 @@ static inline fx_t *fx_new(void)
 
 static inline void fx_free(fx_t *f)
 {
-    char path[200];
-    hota_device_free(&f->dev);
-    const char *names[] = {"flash.bin", "flash.bin.efuse", "flash.bin.progress",
-                           "flash.bin.progress.tmp"};
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-        snprintf(path, sizeof path, "%s/%s", f->dir, names[i]);
-        unlink(path);
-    }
-    rmdir(f->dir);
+    tdev_remove(&f->td, &f->dev);
 }
 
 /* Append text to response i. */

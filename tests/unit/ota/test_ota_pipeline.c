@@ -245,7 +245,7 @@ static void make_signed_device(fx_t *f)
     char key[200], cmd[400];
     const char *keys[1] = {key};
     size_t padded = (f->img_len + 4095u) / 4096u * 4096u;
-    snprintf(key, sizeof key, "%s/key.pem", f->dir);
+    snprintf(key, sizeof key, "%s/key.pem", f->td.dir);
     snprintf(cmd, sizeof cmd,
              "openssl ecparam -name prime256v1 -genkey -noout -out '%s' 2>/dev/null", key);
     assert_int_equal(system(cmd), 0);

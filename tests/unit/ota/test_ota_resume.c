@@ -290,15 +290,15 @@ static void test_progress_path_limits(void **state)
     longp[HOTA_OTA_PATH_MAX] = 0;
     f->cfg.progress_path = longp;
     assert_int_equal(hota_ota_begin(&f->cfg, &f->h), HOTA_E_INVALID_ARG);
-    snprintf(want, sizeof want, "%s/own.progress", f->dir);
+    assert_true(snprintf(want, sizeof want, "%s/own.progress", f->td.dir) < (int)sizeof want);
     f->cfg.progress_path = want;
     f->h.cfg = f->cfg;
     assert_string_equal(progress_path_of(f), want);
     f->h.cfg.progress_path = NULL;
-    snprintf(want, sizeof want, "%s.progress", f->flash_path);
+    assert_true(snprintf(want, sizeof want, "%s.progress", f->td.flash_path) < (int)sizeof want);
     assert_string_equal(progress_path_of(f), want);
     /* a run with its own path: the record is there, not next to the flash file */
-    snprintf(want, sizeof want, "%s/own.progress", f->dir);
+    assert_true(snprintf(want, sizeof want, "%s/own.progress", f->td.dir) < (int)sizeof want);
     f->cfg.progress_path = want;
     f->cfg.record_interval = 4096;
     fx_resp_len(f, 0, "200 OK", "", 0, f->img_len);
@@ -307,10 +307,10 @@ static void test_progress_path_limits(void **state)
     while (f->h.recorded == 0)
         assert_int_equal(hota_ota_perform(&f->h), HOTA_E_IN_PROGRESS);
     assert_int_equal(access(want, F_OK), 0);
-    snprintf(want, sizeof want, "%s.progress", f->flash_path);
+    assert_true(snprintf(want, sizeof want, "%s.progress", f->td.flash_path) < (int)sizeof want);
     assert_int_not_equal(access(want, F_OK), 0);
     assert_int_equal(hota_ota_abort(&f->h), HOTA_OK);
-    snprintf(want, sizeof want, "%s/own.progress", f->dir);
+    assert_true(snprintf(want, sizeof want, "%s/own.progress", f->td.dir) < (int)sizeof want);
     unlink(want);
     fx_free(f);
 }
